@@ -1,0 +1,13 @@
+"""sgdlab: the library behind the course on Chaudhari & Soatto (ICLR 2018).
+
+Modules, one idea each:
+
+- :mod:`sgdlab.landscapes`: loss landscapes (Example 19's double well).
+- :mod:`sgdlab.sde`: Euler-Maruyama simulation of continuous-time SGD (eq. 3).
+- :mod:`sgdlab.critical`: zeros of vector fields and their types.
+- :mod:`sgdlab.dynamics`: noise-free flows and their long-time behaviour.
+- :mod:`sgdlab.grid`: grids and finite-difference operators in the plane.
+- :mod:`sgdlab.density`: histograms of samples against exact densities.
+"""
+
+__version__ = "0.1.0"

@@ -1,0 +1,176 @@
+"""Deterministic flows and what long trajectories do.
+
+The noise-free part of SGD's continuous-time limit is the flow
+:math:`\\dot x = -\\nabla f(x)`; Lemma 7 and Fig. 4c concern what it does over
+long times when :math:`\\nabla f` has a rotating part :math:`j`.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+from scipy import integrate, stats
+
+from sgdlab import _validation as check
+
+Array = NDArray[np.float64]
+
+
+def descent_flow(
+    grad: Callable[[Array], ArrayLike],
+    x0: ArrayLike,
+    t_max: float,
+    *,
+    n_eval: int = 2000,
+    log_times: bool = False,
+    rtol: float = 1e-10,
+    atol: float = 1e-12,
+) -> tuple[Array, Array]:
+    r"""Integrate the noise-free flow :math:`\dot x = -\nabla f(x)`.
+
+    An 8th-order Runge-Kutta method (:func:`scipy.integrate.solve_ivp`,
+    ``DOP853``) with tight tolerances, so that slow drifts over long times are
+    resolved rather than produced by the integrator.  Several starting points
+    are integrated together as one system, one vectorised call of ``grad``
+    per stage.
+
+    Parameters
+    ----------
+    grad : callable
+        :math:`\nabla f`, vectorised: points ``(..., d)`` to ``(..., d)``.
+    x0 : array_like, shape (d,) or (n, d)
+        Starting point, or ``n`` of them.
+    t_max : float
+        Final time, > 0.
+    n_eval : int, default 2000
+        Number of output times.
+    log_times : bool, default False
+        Space output times logarithmically in ``[1, t_max]`` (after ``t = 0``),
+        to look at power laws.
+    rtol, atol : float
+        Integrator tolerances.
+
+    Returns
+    -------
+    t : ndarray, shape (n_eval,)
+    x : ndarray, shape (n_eval, d) or (n_eval, n, d), like ``x0``
+    """
+    x0 = np.asarray(x0, dtype=float)
+    if x0.ndim not in (1, 2):
+        raise ValueError(f"x0 must have shape (d,) or (n, d), got {x0.shape}")
+    x0 = check.points("x0", x0, x0.shape[-1])
+    t_max = check.positive_scalar("t_max", t_max)
+    n_eval = check.positive_int("n_eval", n_eval)
+    if log_times:
+        if t_max <= 1.0:
+            raise ValueError(f"t_max must exceed 1 with log_times, got {t_max:g}")
+        t_eval = np.concatenate([[0.0], np.geomspace(1.0, t_max, n_eval - 1)])
+    else:
+        t_eval = np.linspace(0.0, t_max, n_eval)
+    shape = x0.shape
+
+    def rhs(_: float, y: Array) -> Array:
+        return -np.asarray(grad(y.reshape(shape)), dtype=float).ravel()
+
+    sol = integrate.solve_ivp(rhs, (0.0, t_max), x0.ravel(), method="DOP853", t_eval=t_eval,
+                              rtol=rtol, atol=atol)
+    if not sol.success:
+        raise RuntimeError(f"descent_flow failed: {sol.message}")
+    return sol.t, sol.y.T.reshape((len(sol.t), *shape))
+
+
+@dataclass(frozen=True)
+class PowerLaw:
+    """Fit of :math:`r(t) \\approx c\\,t^{p}` by least squares on log-log axes.
+
+    Attributes
+    ----------
+    exponent, exponent_stderr : float
+        :math:`p` and its standard error.
+    prefactor : float
+        :math:`c`.
+    """
+
+    exponent: float
+    exponent_stderr: float
+    prefactor: float
+
+
+def radial_decay(t: ArrayLike, x: ArrayLike, centre: ArrayLike, t_min: float,
+                 n_windows: int = 40) -> PowerLaw:
+    r"""Power law of the distance of a trajectory to ``centre`` at late times.
+
+    The trajectory may turn around the centre on an elongated orbit, so the
+    distance oscillates; the fit uses its maximum over each of ``n_windows``
+    logarithmically spaced windows of ``[t_min, t[-1]]``, each of which should
+    span at least one turn of the orbit.  An orbit that
+    settles on a limit cycle gives an exponent near 0; a focus that attracts
+    at linear order, an exponential decay (a steep, curved log-log plot); a
+    weakly attracting focus, :math:`p = -1/2`.
+
+    Parameters
+    ----------
+    t : array_like, shape (n,)
+        Times, increasing.
+    x : array_like, shape (n, d)
+        Trajectory.
+    centre : array_like, shape (d,)
+        Point whose distance is fitted.
+    t_min : float
+        Start of the fitted range, > 0.
+    n_windows : int, default 40
+        Number of windows.
+    """
+    t = np.asarray(t, dtype=float)
+    x = check.points("x", x, np.shape(centre)[-1])
+    t_min = check.positive_scalar("t_min", t_min)
+    if t_min >= t[-1]:
+        raise ValueError(f"t_min must be below the last time {t[-1]:g}, got {t_min:g}")
+    r = np.linalg.norm(x - np.asarray(centre, dtype=float), axis=-1)
+    edges = np.geomspace(t_min, t[-1], n_windows + 1)
+    idx = np.searchsorted(t, edges)
+    ends, peaks = [], []
+    for a, b in itertools.pairwise(idx):
+        if b > a:
+            k = a + np.argmax(r[a:b])
+            ends.append(t[k])
+            peaks.append(r[k])
+    fit = stats.linregress(np.log(ends), np.log(peaks))
+    return PowerLaw(exponent=float(fit.slope), exponent_stderr=float(fit.stderr),
+                    prefactor=float(np.exp(fit.intercept)))
+
+
+def winding_rate(t: ArrayLike, x: ArrayLike) -> tuple[float, float]:
+    r"""Mean angular velocity about the origin of planar trajectories.
+
+    The angle increments between consecutive records,
+    :math:`\operatorname{atan2}(x_k \times x_{k+1},\ x_k \cdot x_{k+1})`,
+    are summed per particle and divided by the elapsed time.
+
+    Parameters
+    ----------
+    t : array_like, shape (n_records,)
+    x : array_like, shape (n_records, n_particles, 2)
+
+    Returns
+    -------
+    mean, stderr : float
+        Mean of the per-particle rates (radians per unit time) and its
+        standard error over particles.
+    """
+    t = np.asarray(t, dtype=float)
+    x = check.points("x", x, 2)
+    if x.ndim != 3 or x.shape[0] != t.size or t.size < 2:
+        raise ValueError(
+            f"x must have shape (n_records, n_particles, 2) with n_records = t.size >= 2, "
+            f"got {x.shape} for t of size {t.size}"
+        )
+    a, b = x[:-1], x[1:]
+    cross = a[..., 0] * b[..., 1] - a[..., 1] * b[..., 0]
+    dot = np.einsum("...i,...i->...", a, b)
+    rates = np.arctan2(cross, dot).sum(axis=0) / (t[-1] - t[0])
+    return float(rates.mean()), float(rates.std(ddof=1) / np.sqrt(rates.size))

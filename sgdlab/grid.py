@@ -1,0 +1,98 @@
+"""Rectangular grids in the plane and finite-difference operators on them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from sgdlab import _validation as check
+
+Array = NDArray[np.float64]
+
+
+@dataclass(frozen=True)
+class Grid2D:
+    """Nodes ``x[i], y[k]`` of a uniform grid on a box, ``points[i, k] = (x[i], y[k])``.
+
+    Build it with :func:`grid2d`.
+    """
+
+    x: Array
+    y: Array
+
+    @property
+    def spacing(self) -> tuple[float, float]:
+        """Node spacings ``(hx, hy)``."""
+        return float(self.x[1] - self.x[0]), float(self.y[1] - self.y[0])
+
+    @property
+    def points(self) -> Array:
+        """Node coordinates, shape ``(nx, ny, 2)``."""
+        return np.stack(np.meshgrid(self.x, self.y, indexing="ij"), axis=-1)
+
+
+def grid2d(box: ArrayLike, n: int | tuple[int, int]) -> Grid2D:
+    """Uniform grid of ``n`` (or ``(nx, ny)``) nodes per axis on ``box = [[x0, x1], [y0, y1]]``."""
+    bounds = check.box("box", box, 2)
+    nx, ny = (n, n) if np.ndim(n) == 0 else n
+    nx, ny = check.positive_int("n", nx), check.positive_int("n", ny)
+    if min(nx, ny) < 3:
+        raise ValueError(f"n must be at least 3 nodes per axis, got {(nx, ny)}")
+    return Grid2D(x=np.linspace(*bounds[0], nx), y=np.linspace(*bounds[1], ny))
+
+
+def gradient(u: ArrayLike, grid: Grid2D) -> Array:
+    r""":math:`\nabla u` of a scalar field at the nodes, by second-order differences.
+
+    Parameters
+    ----------
+    u : array_like, shape (nx, ny)
+    grid : Grid2D
+
+    Returns
+    -------
+    ndarray, shape (nx, ny, 2)
+    """
+    u = np.asarray(u, dtype=float)
+    if u.shape != (grid.x.size, grid.y.size):
+        raise ValueError(f"u must have shape {(grid.x.size, grid.y.size)}, got {u.shape}")
+    hx, hy = grid.spacing
+    return np.stack([np.gradient(u, hx, axis=0, edge_order=2),
+                     np.gradient(u, hy, axis=1, edge_order=2)], axis=-1)
+
+
+def divergence(v: ArrayLike, grid: Grid2D) -> Array:
+    r""":math:`\nabla\cdot v = \partial_1 v_1 + \partial_2 v_2` by second-order differences.
+
+    Parameters
+    ----------
+    v : array_like, shape (nx, ny, 2)
+        Vector field at the nodes of ``grid``.
+    grid : Grid2D
+
+    Returns
+    -------
+    ndarray, shape (nx, ny)
+    """
+    v = _field(v, grid)
+    hx, hy = grid.spacing
+    return (np.gradient(v[..., 0], hx, axis=0, edge_order=2)
+            + np.gradient(v[..., 1], hy, axis=1, edge_order=2))
+
+
+def curl(v: ArrayLike, grid: Grid2D) -> Array:
+    r"""Scalar curl :math:`\partial_1 v_2 - \partial_2 v_1` by second-order differences."""
+    v = _field(v, grid)
+    hx, hy = grid.spacing
+    return (np.gradient(v[..., 1], hx, axis=0, edge_order=2)
+            - np.gradient(v[..., 0], hy, axis=1, edge_order=2))
+
+
+def _field(v: ArrayLike, grid: Grid2D) -> Array:
+    arr = np.asarray(v, dtype=float)
+    want = (grid.x.size, grid.y.size, 2)
+    if arr.shape != want:
+        raise ValueError(f"v must have shape {want} to match the grid, got {arr.shape}")
+    return arr

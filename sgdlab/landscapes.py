@@ -1,0 +1,150 @@
+"""Loss landscapes used by the chapters.
+
+Every landscape evaluates vectorised over points of shape ``(..., d)``.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from functools import cached_property
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+from scipy import integrate
+
+from sgdlab import _validation as check
+
+Array = NDArray[np.float64]
+
+
+@dataclass(frozen=True)
+class DoubleWell:
+    r"""The double well with a circulating force of Example 19.
+
+    The potential is :math:`\Phi(x) = (x_1^2 - 1)^2/4 + x_2^2/2` and the
+    stationary probability current is
+    :math:`J_{ss}(x) = e^{-(x_1^2 + x_2^2)^2/4} (-x_2, x_1)`.  The force
+    :math:`j = \lambda e^{\Phi} J_{ss}` is added to the gradient so that
+    :math:`\nabla f = \nabla\Phi - j` and the dynamics are
+    :math:`dx = -\nabla f\,dt + \sqrt{2}\,dW` (:math:`\beta = 1`, :math:`D = I`).
+    Because :math:`\nabla\cdot J_{ss} = 0`, the steady state is
+    :math:`\rho_{ss} \propto e^{-\Phi}` for every :math:`\lambda`.
+
+    Parameters
+    ----------
+    lam : float
+        Strength :math:`\lambda` of the force :math:`j`; its sign sets the
+        sense of rotation (counter-clockwise for :math:`\lambda > 0`).
+    """
+
+    lam: float
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "lam", check.finite_scalar("lam", self.lam))
+
+    def phi(self, x: ArrayLike) -> Array:
+        r"""Potential :math:`\Phi(x)`, shape ``(...)``."""
+        x = check.points("x", x, 2)
+        return (x[..., 0] ** 2 - 1.0) ** 2 / 4.0 + x[..., 1] ** 2 / 2.0
+
+    def grad_phi(self, x: ArrayLike) -> Array:
+        r""":math:`\nabla\Phi(x) = (x_1 (x_1^2 - 1), x_2)`, shape ``(..., 2)``."""
+        return _grad_phi(check.points("x", x, 2))
+
+    def j_ss(self, x: ArrayLike) -> Array:
+        r"""Stationary current :math:`J_{ss}` of Example 19, for :math:`\rho_{ss} = e^{-\Phi}`."""
+        x = check.points("x", x, 2)
+        r2 = x[..., 0] ** 2 + x[..., 1] ** 2
+        return np.exp(-(r2**2) / 4.0)[..., None] * _rotate(x)
+
+    def j(self, x: ArrayLike) -> Array:
+        r"""Force :math:`j(x) = \lambda e^{\Phi(x)} J_{ss}(x)`, shape ``(..., 2)``.
+
+        The two exponentials are combined before evaluation, so that
+        :math:`j` stays finite far from the origin.
+        """
+        return self._j(check.points("x", x, 2))
+
+    def grad_f(self, x: ArrayLike) -> Array:
+        r"""Drift field :math:`\nabla f = \nabla\Phi - j`, shape ``(..., 2)``.
+
+        For :math:`\lambda \neq 0` this field has a non-zero curl, so it is not
+        the gradient of any function; the name follows the paper.
+        """
+        x = check.points("x", x, 2)
+        return _grad_phi(x) - self._j(x)
+
+    def div_j(self, x: ArrayLike) -> Array:
+        r""":math:`\nabla\cdot j = \lambda e^{\Phi - |x|^4/4}\, x_1 x_2 (2 - x_1^2)`.
+
+        Since :math:`\nabla\cdot J_{ss} = 0`, the divergence equals
+        :math:`j\cdot\nabla\Phi`; Assumption 4 asks for it to vanish.
+        """
+        x = check.points("x", x, 2)
+        return self.lam * np.exp(self._log_j_gain(x)) * x[..., 0] * x[..., 1] * (
+            2.0 - x[..., 0] ** 2
+        )
+
+    @cached_property
+    def normalizer(self) -> float:
+        r""":math:`Z = \int e^{-\Phi}\,dx = \sqrt{2\pi}\int e^{-(x_1^2 - 1)^2/4}\,dx_1`."""
+        z1, _ = integrate.quad(
+            lambda s: math.exp(-((s * s - 1.0) ** 2) / 4.0), -np.inf, np.inf,
+            epsabs=0.0, epsrel=1e-13,
+        )
+        return math.sqrt(2.0 * math.pi) * z1
+
+    def log_density(self, x: ArrayLike) -> Array:
+        r"""Normalised :math:`\log\rho_{ss}(x) = -\Phi(x) - \log Z`."""
+        return -self.phi(x) - math.log(self.normalizer)
+
+    def mean_angular_velocity(self) -> float:
+        r"""Stationary mean of :math:`d\theta/dt`, :math:`\lambda\pi^{3/2}/Z`.
+
+        Only :math:`j` turns the particles on average: the radial part of
+        :math:`x \times \nabla\Phi / |x|^2` is odd in :math:`x_2`, and
+        :math:`(x \times j)/|x|^2 = \lambda e^{\Phi - |x|^4/4}`, whose
+        :math:`\rho_{ss}`-average is
+        :math:`\lambda Z^{-1}\int e^{-|x|^4/4}dx = \lambda\pi^{3/2}/Z`.
+        """
+        return self.lam * math.pi**1.5 / self.normalizer
+
+    def _j(self, x: Array) -> Array:
+        return (self.lam * np.exp(self._log_j_gain(x)))[..., None] * _rotate(x)
+
+    @staticmethod
+    def _log_j_gain(x: Array) -> Array:
+        r2 = x[..., 0] ** 2 + x[..., 1] ** 2
+        return (x[..., 0] ** 2 - 1.0) ** 2 / 4.0 + x[..., 1] ** 2 / 2.0 - r2**2 / 4.0
+
+
+def _grad_phi(x: Array) -> Array:
+    return np.stack([x[..., 0] * (x[..., 0] ** 2 - 1.0), x[..., 1]], axis=-1)
+
+
+def _rotate(x: Array) -> Array:
+    """Rotate vectors by +90 degrees: ``(x1, x2) -> (-x2, x1)``."""
+    return np.stack([-x[..., 1], x[..., 0]], axis=-1)
+
+
+def double_well(lam: float) -> DoubleWell:
+    r"""Return the double well of Example 19 with force strength ``lam``.
+
+    Parameters
+    ----------
+    lam : float
+        :math:`\lambda` in :math:`j = \lambda e^{\Phi} J_{ss}`; must be finite.
+
+    Returns
+    -------
+    DoubleWell
+        Vectorised ``phi``, ``grad_phi``, ``j``, ``grad_f`` and ``div_j``.
+
+    Examples
+    --------
+    >>> well = double_well(0.0)
+    >>> well.grad_f([1.0, 0.0])
+    array([0., 0.])
+    """
+    return DoubleWell(lam)

@@ -1,0 +1,147 @@
+"""Drawing helpers shared by the chapters and the explorers (matplotlib)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import numpy as np
+from matplotlib.axes import Axes
+from matplotlib.collections import LineCollection
+from numpy.typing import ArrayLike, NDArray
+
+from sgdlab import _validation as check
+from sgdlab.critical import CriticalPoint
+from sgdlab.grid import grid2d
+
+Array = NDArray[np.float64]
+
+#: Marker style of each kind of critical point.
+KIND_STYLE: dict[str, dict[str, object]] = {
+    "minimum": {"marker": "o", "color": "tab:blue"},
+    "maximum": {"marker": "^", "color": "tab:purple"},
+    "saddle": {"marker": "X", "color": "tab:orange"},
+    "spiral": {"marker": "D", "color": "tab:green"},
+    "centre": {"marker": "P", "color": "tab:green"},
+    "degenerate": {"marker": "s", "color": "tab:gray"},
+}
+
+
+def streamlets(
+    field: Callable[[Array], ArrayLike],
+    box: ArrayLike,
+    *,
+    n_seeds: int = 14,
+    length: float = 0.35,
+    n_steps: int = 8,
+) -> tuple[Array, Array]:
+    """Short streamlines of a planar field from an even grid of seeds.
+
+    Each seed is followed forwards and backwards along the normalised field
+    (midpoint rule, all seeds at once) over arc length ``length`` each way.
+    This is the fast stand-in for :meth:`matplotlib.axes.Axes.streamplot`
+    that the explorers need to redraw within their latency budget; the
+    chapters' static figures use ``streamplot`` itself.
+
+    Parameters
+    ----------
+    field : callable
+        Vectorised field, points ``(..., 2)`` to vectors ``(..., 2)``.
+    box : array_like, shape (2, 2)
+        Region to seed.
+    n_seeds : int, default 14
+        Seeds per axis.
+    length : float, default 0.35
+        Arc length followed from each seed in each direction.
+    n_steps : int, default 8
+        Steps per direction.
+
+    Returns
+    -------
+    segments : ndarray, shape (n_seeds**2 * 2 * n_steps, 2, 2)
+        Line segments, ready for :class:`~matplotlib.collections.LineCollection`.
+    speed : ndarray, shape (n_seeds**2 * 2 * n_steps,)
+        The field's norm at each segment's midpoint.
+    """
+    bounds = check.box("box", box, 2)
+    pad = (bounds[:, 1] - bounds[:, 0]) / (2 * n_seeds)
+    axes = [np.linspace(lo + p, hi - p, n_seeds) for (lo, hi), p in zip(bounds, pad, strict=True)]
+    seeds = np.stack(np.meshgrid(*axes, indexing="ij"), axis=-1).reshape(-1, 2)
+    h = length / n_steps
+
+    def unit(x: Array) -> Array:
+        v = np.asarray(field(x), dtype=float)
+        return v / np.maximum(np.linalg.norm(v, axis=-1, keepdims=True), 1e-12)
+
+    segments = []
+    for sign in (1.0, -1.0):
+        x = seeds
+        for _ in range(n_steps):
+            x_new = x + sign * h * unit(x + sign * 0.5 * h * unit(x))
+            segments.append(np.stack([x, x_new], axis=1))
+            x = x_new
+    segs = np.concatenate(segments)
+    speed = np.linalg.norm(np.asarray(field(segs.mean(axis=1)), dtype=float), axis=-1)
+    return segs, speed
+
+
+def line_widths(speed: ArrayLike, *, lo: float = 0.3, hi: float = 2.5) -> Array:
+    """Line widths proportional to ``speed``, scaled into ``[lo, hi]`` points."""
+    speed = np.asarray(speed, dtype=float)
+    return lo + (hi - lo) * speed / max(float(speed.max()), 1e-12)
+
+
+def draw_streamlets(ax: Axes, segments: Array, speed: Array, **kwargs: object) -> LineCollection:
+    """Add the output of :func:`streamlets` to ``ax`` with widths proportional to speed."""
+    lines = LineCollection(segments, linewidths=line_widths(speed), colors="0.15", **kwargs)
+    ax.add_collection(lines)
+    return lines
+
+
+def draw_zeros(ax: Axes, points: Sequence[CriticalPoint], *, label: str = "zero of $\\nabla f$",
+               size: float = 60.0) -> None:
+    """Mark critical points on ``ax``, one marker style per kind (see :data:`KIND_STYLE`)."""
+    for p in points:
+        style = KIND_STYLE[p.kind]
+        ax.scatter(*p.x, s=size, marker=style["marker"], color=style["color"],
+                   edgecolors="white", linewidths=0.8, zorder=5,
+                   label=f"{label}: {p.kind}")
+
+
+def draw_flow(
+    ax: Axes,
+    grad_f: Callable[[Array], ArrayLike],
+    phi: Callable[[Array], ArrayLike],
+    box: ArrayLike,
+    *,
+    zeros: Sequence[CriticalPoint] = (),
+    n: int = 160,
+    density: float = 1.3,
+) -> None:
+    r"""Fig. 4's panel: :math:`\Phi` contours and the stream plot of :math:`-\nabla f`.
+
+    Line widths are proportional to :math:`|\nabla f|`, as in the paper;
+    ``zeros`` are marked with :func:`draw_zeros`.
+
+    Parameters
+    ----------
+    ax : Axes
+    grad_f, phi : callable
+        Vectorised :math:`\nabla f` and :math:`\Phi` over points ``(..., 2)``.
+    box : array_like, shape (2, 2)
+    zeros : sequence of CriticalPoint
+    n : int, default 160
+        Grid nodes per axis.
+    density : float, default 1.3
+        Streamline density, as in :meth:`~matplotlib.axes.Axes.streamplot`.
+    """
+    grid = grid2d(box, n)
+    pts = grid.points
+    v = -np.asarray(grad_f(pts), dtype=float)
+    speed = np.linalg.norm(v, axis=-1)
+    ax.contour(grid.x, grid.y, np.asarray(phi(pts)).T, levels=np.linspace(0.02, 2.5, 12),
+               cmap="viridis", linewidths=0.8)
+    ax.streamplot(grid.x, grid.y, v[..., 0].T, v[..., 1].T, color="0.15",
+                  linewidth=line_widths(speed).T, density=density, arrowsize=0.8)
+    draw_zeros(ax, zeros)
+    ax.set(xlim=grid.x[[0, -1]], ylim=grid.y[[0, -1]], aspect="equal",
+           xlabel="$x_1$", ylabel="$x_2$")

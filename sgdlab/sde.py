@@ -1,0 +1,156 @@
+"""Euler-Maruyama simulation of the continuous-time limit of SGD.
+
+Many independent particles are advanced at once, one vectorised step at a
+time, for :math:`dx = b(x)\\,dt + \\sqrt{2\\beta^{-1} D(x)}\\,dW` (Lemma 2,
+eq. 3, with :math:`b = -\\nabla f`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+from tqdm.auto import tqdm
+
+from sgdlab import _validation as check
+
+Array = NDArray[np.float64]
+Drift = Callable[[Array], ArrayLike]
+Diffusion = Callable[[Array], ArrayLike]
+
+
+@dataclass(frozen=True)
+class Path:
+    """States recorded by :func:`euler_maruyama`.
+
+    Attributes
+    ----------
+    t : ndarray, shape (n_records,)
+        Times of the records.
+    x : ndarray, shape (n_records, n_particles, d)
+        States of every particle at those times.
+    """
+
+    t: Array
+    x: Array
+
+
+def euler_maruyama(
+    drift: Drift,
+    x0: ArrayLike,
+    dt: float,
+    n_steps: int,
+    *,
+    beta_inv: float = 1.0,
+    diffusion: ArrayLike | Diffusion | None = None,
+    record_every: int = 1,
+    seed: int | np.random.Generator | None = None,
+    progress: bool = False,
+) -> Path:
+    r"""Simulate :math:`dx = b(x)\,dt + \sqrt{2\beta^{-1}D(x)}\,dW` (eq. 3).
+
+    One step is
+    :math:`x_{k+1} = x_k + b(x_k)\,\Delta t + \sqrt{2\beta^{-1}\Delta t}\,\sigma(x_k)\,\xi_k`
+    with :math:`\sigma\sigma^\top = D` (the symmetric square root, so that a
+    singular :math:`D` is allowed) and :math:`\xi_k \sim N(0, I)`.
+
+    Parameters
+    ----------
+    drift : callable
+        :math:`b(x)`, mapping states of shape ``(n_particles, d)`` to an array
+        of the same shape; for SGD, ``lambda x: -grad_f(x)``.
+    x0 : array_like, shape (d,) or (n_particles, d)
+        Initial states; a single state is one particle.
+    dt : float
+        Time step, > 0.
+    n_steps : int
+        Number of steps.
+    beta_inv : float, default 1.0
+        Temperature :math:`\beta^{-1} = \eta / 2b` (Lemma 2), >= 0.
+    diffusion : array_like of shape (d, d), or callable, optional
+        Diffusion matrix :math:`D`: a constant symmetric positive
+        semi-definite matrix, or a function mapping states ``(n, d)`` to
+        ``(n, d, d)``.  Defaults to the identity.
+    record_every : int, default 1
+        Record every ``record_every``-th step (the initial state is always
+        recorded).
+    seed : int or numpy.random.Generator, optional
+        Seed of the Gaussian increments; the same seed gives the same path.
+    progress : bool, default False
+        Show a progress bar.
+
+    Returns
+    -------
+    Path
+        Times ``t`` and states ``x`` of shape ``(n_records, n_particles, d)``.
+
+    Raises
+    ------
+    ValueError
+        If an argument is out of range, ``D`` is not symmetric positive
+        semi-definite, or the simulation leaves the finite numbers (then
+        ``dt`` is too large for the drift).
+    """
+    x = np.array(x0, dtype=float, ndmin=2)
+    if x.ndim != 2:
+        raise ValueError(f"x0 must have shape (d,) or (n_particles, d), got {np.shape(x0)}")
+    x = check.points("x0", x, x.shape[1])
+    dt = check.positive_scalar("dt", dt)
+    n_steps = check.positive_int("n_steps", n_steps)
+    beta_inv = check.positive_scalar("beta_inv", beta_inv, allow_zero=True)
+    record_every = check.positive_int("record_every", record_every)
+    rng = np.random.default_rng(seed)
+    n, d = x.shape
+    scale = np.sqrt(2.0 * beta_inv * dt)
+    sqrt_d = None if diffusion is None or callable(diffusion) else _constant_sqrt(diffusion, d)
+
+    n_records = n_steps // record_every + 1
+    out = np.empty((n_records, n, d))
+    out[0] = x
+    for k in tqdm(range(1, n_steps + 1), disable=not progress, desc="Euler-Maruyama"):
+        b = np.asarray(drift(x), dtype=float)
+        if b.shape != x.shape:
+            raise ValueError(f"drift must return shape {x.shape}, got {b.shape}")
+        xi = rng.standard_normal((n, d))
+        if diffusion is None:
+            noise = xi
+        elif sqrt_d is not None:
+            noise = xi @ sqrt_d.T
+        else:
+            noise = np.einsum("nij,nj->ni", _batched_sqrt(diffusion(x), n, d), xi)
+        with np.errstate(over="ignore", invalid="ignore"):  # divergence is reported below
+            x = x + b * dt + scale * noise
+        if k % record_every == 0 or k == n_steps:
+            if not np.all(np.isfinite(x)):
+                raise ValueError(
+                    f"the simulation diverged by step {k} (t = {k * dt:g}); reduce dt"
+                )
+            if k % record_every == 0:
+                out[k // record_every] = x
+    return Path(t=np.arange(n_records) * (record_every * dt), x=out)
+
+
+def _constant_sqrt(diffusion: ArrayLike, d: int) -> Array:
+    """Symmetric square root of a constant diffusion matrix."""
+    mat = np.asarray(diffusion, dtype=float)
+    if mat.shape != (d, d):
+        raise ValueError(f"diffusion must have shape ({d}, {d}), got {mat.shape}")
+    return _batched_sqrt(mat[None], 1, d)[0]
+
+
+def _batched_sqrt(mats: ArrayLike, n: int, d: int) -> Array:
+    """Symmetric square roots of ``n`` symmetric PSD matrices ``(n, d, d)``."""
+    mats = np.asarray(mats, dtype=float)
+    if mats.shape != (n, d, d):
+        raise ValueError(f"diffusion must return shape {(n, d, d)}, got {mats.shape}")
+    if not np.all(np.isfinite(mats)):
+        raise ValueError("diffusion contains NaN or infinite entries")
+    size = np.abs(mats).max(axis=(1, 2), keepdims=True) + np.finfo(float).tiny
+    if np.any(np.abs(mats - mats.transpose(0, 2, 1)) > 1e-10 * size):
+        raise ValueError("diffusion must be symmetric")
+    w, v = np.linalg.eigh(mats)
+    if np.any(w < -1e-10 * size[:, :, 0]):
+        raise ValueError(f"diffusion must be positive semi-definite (eigenvalue {w.min():g})")
+    return (v * np.sqrt(np.clip(w, 0.0, None))[:, None, :]) @ v.transpose(0, 2, 1)

@@ -1,0 +1,95 @@
+import math
+
+import numpy as np
+import pytest
+from scipy import integrate
+
+from sgdlab.grid import divergence, gradient, grid2d
+from sgdlab.landscapes import double_well
+
+LAMS = (0.0, 0.5, 1.5)
+rng = np.random.default_rng(0)
+POINTS = rng.uniform(-2, 2, size=(50, 2))
+
+
+def central_gradient(fun, x, h=1e-6):
+    e = np.eye(2) * h
+    return np.stack([(fun(x + e[i]) - fun(x - e[i])) / (2 * h) for i in range(2)], axis=-1)
+
+
+@pytest.mark.parametrize("lam", LAMS)
+def test_grad_phi_matches_finite_differences(lam):
+    well = double_well(lam)
+    np.testing.assert_allclose(well.grad_phi(POINTS), central_gradient(well.phi, POINTS),
+                               rtol=1e-7, atol=1e-8)
+
+
+@pytest.mark.parametrize("lam", LAMS)
+def test_div_j_matches_finite_differences(lam):
+    well = double_well(lam)
+    h = 1e-6
+    fd = sum((well.j(POINTS + h * e)[:, i] - well.j(POINTS - h * e)[:, i]) / (2 * h)
+             for i, e in enumerate(np.eye(2)))
+    np.testing.assert_allclose(well.div_j(POINTS), fd, rtol=1e-6, atol=1e-8)
+
+
+@pytest.mark.parametrize("lam", LAMS)
+def test_force_is_current_over_density(lam):
+    """j = lambda J_ss / rho_ss with rho_ss = exp(-Phi) (eq. A4), and grad f = grad Phi - j."""
+    well = double_well(lam)
+    expected = lam * well.j_ss(POINTS) * np.exp(well.phi(POINTS))[:, None]
+    np.testing.assert_allclose(well.j(POINTS), expected, rtol=1e-13, atol=1e-15)
+    np.testing.assert_allclose(well.grad_f(POINTS), well.grad_phi(POINTS) - well.j(POINTS),
+                               rtol=1e-15)
+
+
+def test_force_stays_finite_far_away():
+    far = np.array([[30.0, 0.0], [0.0, 30.0], [25.0, -25.0]])
+    assert np.all(np.isfinite(double_well(1.5).j(far)))
+
+
+@pytest.mark.parametrize("lam", LAMS)
+def test_exp_minus_phi_is_stationary_on_a_grid(lam):
+    """The Fokker-Planck residual of exp(-Phi) falls like h^2 for every lambda."""
+    well = double_well(lam)
+    residuals = []
+    for n in (81, 161, 321):
+        grid = grid2d([[-2, 2], [-2, 2]], n)
+        rho = np.exp(-well.phi(grid.points))
+        flux = well.grad_f(grid.points) * rho[..., None] + gradient(rho, grid)
+        residuals.append(np.abs(divergence(flux, grid)[2:-2, 2:-2]).max())
+    orders = np.log2(np.array(residuals[:-1]) / residuals[1:])
+    assert np.all((orders > 1.9) & (orders < 2.1)), orders
+
+
+def test_normalizer_against_two_dimensional_quadrature():
+    well = double_well(0.3)
+    z, _ = integrate.dblquad(lambda y, x: math.exp(-well.phi([x, y])), -8, 8, -10, 10,
+                             epsabs=1e-13, epsrel=1e-13)
+    assert well.normalizer == pytest.approx(z, rel=1e-10)
+
+
+def test_mean_angular_velocity_against_quadrature():
+    """E[(x cross -grad f) / |x|^2] under rho_ss, integrated in polar coordinates."""
+    well = double_well(1.3)
+
+    def integrand(theta, r):
+        p = r * np.array([math.cos(theta), math.sin(theta)])
+        v = -well.grad_f(p)
+        return (p[0] * v[1] - p[1] * v[0]) / r * math.exp(well.log_density(p))
+
+    value, _ = integrate.dblquad(integrand, 0.0, 8.0, 0.0, 2 * math.pi, epsabs=1e-12,
+                                 epsrel=1e-11)
+    assert well.mean_angular_velocity() == pytest.approx(value, rel=1e-8)
+
+
+@pytest.mark.parametrize("lam", [float("nan"), float("inf"), "a", None])
+def test_bad_lambda_raises(lam):
+    with pytest.raises(ValueError, match="lam"):
+        double_well(lam)
+
+
+@pytest.mark.parametrize("x", [[1.0, 2.0, 3.0], 1.0, [[np.nan, 0.0]], np.ones((3, 1))])
+def test_bad_points_raise(x):
+    with pytest.raises(ValueError, match="x"):
+        double_well(0.5).grad_f(x)

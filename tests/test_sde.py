@@ -1,0 +1,85 @@
+import numpy as np
+import pytest
+from scipy import linalg
+
+from sgdlab.sde import euler_maruyama
+
+A = np.array([[1.0, 0.4], [-0.3, 2.0]])         # non-symmetric: the OU process is not reversible
+D = np.array([[1.0, 0.6], [0.6, 0.5]])
+BETA_INV = 0.7
+
+
+def ou_covariance(a, d, beta_inv):
+    """Stationary covariance S of dx = -A x dt + sqrt(2 beta^-1 D) dW: A S + S A^T = 2 beta^-1 D."""
+    return linalg.solve_continuous_lyapunov(a, 2 * beta_inv * d)
+
+
+def test_ornstein_uhlenbeck_stationary_covariance():
+    n, dt = 20_000, 0.002
+    path = euler_maruyama(lambda x: -x @ A.T, np.zeros((n, 2)), dt, 4000, beta_inv=BETA_INV,
+                          diffusion=D, record_every=4000, seed=0)
+    x = path.x[-1]
+    exact = ou_covariance(A, D, BETA_INV)
+    # Euler-Maruyama's own stationary covariance is exact up to O(dt); the
+    # sampling error of each entry is about sqrt((S_ii S_jj + S_ij^2) / n).
+    stderr = np.sqrt((np.outer(np.diag(exact), np.diag(exact)) + exact**2) / n)
+    assert np.all(np.abs(np.cov(x.T) - exact) < 4 * stderr + 2 * dt * np.abs(exact).max())
+    assert np.all(np.abs(x.mean(axis=0)) < 4 * np.sqrt(np.diag(exact) / n))
+
+
+def test_state_dependent_diffusion_matches_constant_one():
+    kwargs = dict(beta_inv=BETA_INV, record_every=10, seed=5)
+    x0 = np.ones((7, 2))
+    const = euler_maruyama(lambda x: -x @ A.T, x0, 0.01, 50, diffusion=D, **kwargs)
+    state = euler_maruyama(lambda x: -x @ A.T, x0, 0.01, 50,
+                           diffusion=lambda x: np.broadcast_to(D, (len(x), 2, 2)), **kwargs)
+    np.testing.assert_allclose(state.x, const.x, rtol=1e-12, atol=1e-12)
+
+
+def test_singular_diffusion_moves_only_along_its_range():
+    d = np.array([[1.0, 0.0], [0.0, 0.0]])
+    path = euler_maruyama(lambda x: np.zeros_like(x), np.zeros((100, 2)), 0.1, 20,
+                          diffusion=d, seed=1)
+    assert np.all(path.x[..., 1] == 0.0) and np.any(path.x[..., 0] != 0.0)
+
+
+def test_seed_and_recording():
+    run = lambda seed: euler_maruyama(lambda x: -x, [1.0, -1.0], 0.1, 25, record_every=10,  # noqa: E731
+                                      seed=seed)
+    a, b, c = run(3), run(3), run(4)
+    np.testing.assert_array_equal(a.x, b.x)
+    assert not np.array_equal(a.x, c.x)
+    assert a.x.shape == (3, 1, 2)
+    np.testing.assert_allclose(a.t, [0.0, 1.0, 2.0])
+    np.testing.assert_array_equal(a.x[0], [[1.0, -1.0]])
+
+
+def test_zero_temperature_is_explicit_euler():
+    path = euler_maruyama(lambda x: -x, [[1.0, 2.0]], 0.1, 3, beta_inv=0.0, seed=0)
+    np.testing.assert_allclose(path.x[:, 0, 0], 0.9 ** np.arange(4))
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "name"),
+    [
+        ({"dt": 0.0}, "dt"),
+        ({"dt": -0.1}, "dt"),
+        ({"dt": float("nan")}, "dt"),
+        ({"n_steps": 0}, "n_steps"),
+        ({"beta_inv": -1.0}, "beta_inv"),
+        ({"record_every": 0}, "record_every"),
+        ({"x0": [[np.nan, 0.0]]}, "x0"),
+        ({"x0": np.zeros((2, 2, 2))}, "x0"),
+        ({"diffusion": np.eye(3)}, "diffusion"),
+        ({"diffusion": [[1.0, 0.5], [0.0, 1.0]]}, "symmetric"),
+        ({"diffusion": [[1.0, 0.0], [0.0, -1.0]]}, "positive semi-definite"),
+        ({"drift": lambda x: x[:, :1]}, "drift"),
+        ({"drift": lambda x: 10 * x**3, "dt": 1.0}, "diverged"),
+    ],
+)
+def test_bad_input_raises(kwargs, name):
+    args = {"drift": lambda x: -x, "x0": np.ones((3, 2)), "dt": 0.1, "n_steps": 10}
+    args.update(kwargs)
+    with pytest.raises(ValueError, match=name):
+        euler_maruyama(args.pop("drift"), args.pop("x0"), args.pop("dt"), args.pop("n_steps"),
+                       **args)

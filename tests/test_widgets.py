@@ -1,0 +1,54 @@
+import re
+
+import ipywidgets
+import numpy as np
+import pytest
+
+from widgets import DoubleWellExplorer, double_well_explorer
+from widgets._static import slider_html
+
+
+@pytest.fixture(scope="module")
+def explorer():
+    return double_well_explorer(lam=0.0, n_particles=200, horizon=2.0)
+
+
+def test_is_an_ipywidget(explorer):
+    assert isinstance(explorer, ipywidgets.VBox)
+    assert isinstance(explorer, DoubleWellExplorer)
+
+
+def test_lambda_slider_changes_the_figure(explorer):
+    before_png = explorer.image.value
+    before_segments = explorer._scene.lines.get_segments()
+    before_zeros = [z.x for z in explorer.frame.zeros]
+    explorer.lam.value = 1.5
+    assert explorer.image.value != before_png
+    assert not np.allclose(np.array(explorer._scene.lines.get_segments()),
+                           np.array(before_segments))
+    assert len(before_zeros) == 3 and [z.kind for z in explorer.frame.zeros] == ["centre"]
+    np.testing.assert_allclose(explorer._scene.zeros.get_offsets(), [[0.0, 0.0]], atol=1e-12)
+
+
+@pytest.mark.parametrize(("slider", "value"), [("noise", 2.0), ("particles", 400),
+                                               ("horizon", 5.0)])
+def test_other_sliders_change_the_particles(explorer, slider, value):
+    before = explorer.frame.particles.copy()
+    getattr(explorer, slider).value = value
+    after = explorer.frame.particles
+    assert after.shape != before.shape or not np.allclose(after, before)
+    assert explorer._scene.dots.get_offsets().shape == after.shape
+
+
+def test_static_fallback_is_self_contained(explorer):
+    html = explorer._repr_mimebundle_()["text/html"]
+    assert html.count("data:image/png;base64,") == 21 + 1     # 21 frames + the initial <img>
+    assert '<input type="range"' in html and "<script>" in html
+    assert not re.search(r"(src|href)=\"https?://", html)
+
+
+def test_slider_html_checks_its_input():
+    with pytest.raises(ValueError, match="equal length"):
+        slider_html([b"x"], ["a", "b"], name="n")
+    with pytest.raises(ValueError, match="initial"):
+        slider_html([b"x"], ["a"], name="n", initial=3)

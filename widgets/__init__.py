@@ -1,0 +1,10 @@
+"""Interactive explorers of the course, one module per explorer.
+
+Each explorer is an ipywidgets object that redraws live in Jupyter and,
+displayed in the built HTML book, falls back to precomputed frames driven by
+a slider in plain JavaScript (no kernel, nothing from a CDN).
+"""
+
+from widgets.double_well import DoubleWellExplorer, double_well_explorer
+
+__all__ = ["DoubleWellExplorer", "double_well_explorer"]

@@ -1,0 +1,108 @@
+"""Static fallback of an explorer: precomputed frames behind an HTML slider."""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+import json
+import uuid
+from collections.abc import Sequence
+
+import numpy as np
+from matplotlib.artist import Artist
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from PIL import Image
+
+
+class BlitCanvas:
+    """Agg rendering of a figure whose static parts are drawn once.
+
+    Artists passed as ``dynamic`` are marked animated: a full draw renders
+    everything else (axes, ticks, fixed contours) and caches it, and each
+    :meth:`png` call restores that background and draws only the dynamic
+    artists over it, the standard matplotlib blitting technique.  Artists that
+    change must therefore all be listed in ``dynamic``.
+
+    Parameters
+    ----------
+    fig : Figure
+    dynamic : sequence of Artist
+    """
+
+    def __init__(self, fig: Figure, dynamic: Sequence[Artist]) -> None:
+        self.fig = fig
+        self.canvas = FigureCanvasAgg(fig)
+        self.dynamic = list(dynamic)
+        for artist in self.dynamic:
+            artist.set_animated(True)
+        self._background = None
+
+    def png(self, *, compress_level: int = 1) -> bytes:
+        """The figure as PNG bytes.
+
+        ``compress_level`` trades size for time: 1 for live redraws (a few
+        milliseconds), 9 for frames stored in the built page.
+        """
+        if self._background is None:
+            self.canvas.draw()
+            self._background = self.canvas.copy_from_bbox(self.fig.bbox)
+        else:
+            self.canvas.restore_region(self._background)
+        for artist in self.dynamic:
+            self.fig.draw_artist(artist)
+        out = io.BytesIO()
+        Image.fromarray(np.asarray(self.canvas.buffer_rgba())).save(
+            out, format="png", compress_level=compress_level
+        )
+        return out.getvalue()
+
+
+def slider_html(frames: Sequence[bytes], labels: Sequence[str], *, name: str,
+                initial: int = 0, caption: str = "") -> str:
+    """HTML of a slider that swaps precomputed PNG frames, with inline JavaScript.
+
+    Parameters
+    ----------
+    frames : sequence of bytes
+        PNG images, one per slider position.
+    labels : sequence of str
+        The value shown for each position.
+    name : str
+        The slider's name (HTML allowed, e.g. ``"&lambda;"``).
+    initial : int, default 0
+        Index of the position shown first.
+    caption : str
+        Text under the picture; also the image's alternative text.
+    """
+    if len(frames) != len(labels) or not frames:
+        raise ValueError(
+            f"frames and labels must be non-empty and of equal length, got {len(frames)} "
+            f"and {len(labels)}"
+        )
+    if not 0 <= initial < len(frames):
+        raise ValueError(f"initial must index frames (0..{len(frames) - 1}), got {initial}")
+    uid = f"sgdlab-{uuid.uuid4().hex[:12]}"
+    urls = ["data:image/png;base64," + base64.b64encode(f).decode("ascii") for f in frames]
+    alt = html.escape(caption, quote=True)
+    return f"""<div class="sgdlab-explorer" id="{uid}">
+<label class="sgdlab-explorer-control">{name} = <output>{html.escape(labels[initial])}</output>
+<input type="range" min="0" max="{len(frames) - 1}" step="1" value="{initial}"
+ aria-label="{alt}" style="width: 60%; vertical-align: middle;"></label>
+<img src="{urls[initial]}" alt="{alt}" style="max-width: 100%; display: block;">
+<p class="sgdlab-explorer-caption">{html.escape(caption)}</p>
+<script>
+(function () {{
+  var frames = {json.dumps(urls)};
+  var labels = {json.dumps(list(labels))};
+  var root = document.getElementById("{uid}");
+  var range = root.querySelector("input"), img = root.querySelector("img");
+  var out = root.querySelector("output");
+  range.addEventListener("input", function () {{
+    img.src = frames[this.value];
+    out.textContent = labels[this.value];
+  }});
+}})();
+</script>
+</div>"""

@@ -1,0 +1,197 @@
+"""Explorer of Example 19: the double well with a circulating force.
+
+Sliders: :math:`\\lambda`, the noise level :math:`\\beta^{-1}`, the number of
+particles and the time horizon.  Left: :math:`\\Phi` contours, short
+streamlines of :math:`-\\nabla f` with widths proportional to
+:math:`|\\nabla f|`, the zeros of :math:`\\nabla f` and the noise-free path.
+Right: the particles at the horizon against :math:`e^{-\\beta\\Phi}`.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import ipywidgets as W
+import numpy as np
+from matplotlib.figure import Figure
+from numpy.typing import NDArray
+
+from sgdlab.critical import CriticalPoint, find_zeros
+from sgdlab.dynamics import descent_flow
+from sgdlab.grid import grid2d
+from sgdlab.landscapes import double_well
+from sgdlab.plotting import KIND_STYLE, draw_streamlets, line_widths, streamlets
+from sgdlab.sde import euler_maruyama
+from widgets._static import BlitCanvas, slider_html
+
+BOX = np.array([[-2.0, 2.0], [-2.0, 2.0]])
+START = np.array([0.0, 1.6])
+MAX_DT = 0.02
+STATIC_LAMS = tuple(np.round(np.linspace(0.0, 2.0, 21), 2))
+
+
+@dataclass(frozen=True)
+class Frame:
+    """Everything the explorer shows for one setting of its sliders."""
+
+    lam: float
+    noise: float
+    zeros: list[CriticalPoint]
+    path: NDArray[np.float64]
+    particles: NDArray[np.float64]
+    segments: NDArray[np.float64]
+    speed: NDArray[np.float64]
+
+
+def compute_frame(lam: float, noise: float, n_particles: int, horizon: float,
+                  seed: int = 0) -> Frame:
+    """Compute one frame: zeros, noise-free path and particles from :data:`START`.
+
+    The particles follow :math:`dx = -\\nabla f\\,dt + \\sqrt{2\\beta^{-1}}dW`
+    by Euler-Maruyama with a step of at most :data:`MAX_DT`.
+    """
+    well = double_well(lam)
+    zeros = find_zeros(well.grad_f, BOX, n_starts=9)
+    _, path = descent_flow(well.grad_f, START, horizon, n_eval=300, rtol=1e-6, atol=1e-9)
+    n_steps = max(1, math.ceil(horizon / MAX_DT))
+    sim = euler_maruyama(lambda x: -well.grad_f(x), np.tile(START, (n_particles, 1)),
+                         horizon / n_steps, n_steps, beta_inv=noise, record_every=n_steps,
+                         seed=seed)
+    segments, speed = streamlets(lambda x: -well.grad_f(x), BOX)
+    return Frame(lam=well.lam, noise=noise, zeros=zeros, path=path, particles=sim.x[-1],
+                 segments=segments, speed=speed)
+
+
+class _Scene:
+    """The matplotlib figure, built once; each frame updates its artists' data."""
+
+    def __init__(self, dpi: float) -> None:
+        self.fig = Figure(figsize=(9.0, 4.3), dpi=dpi, layout="constrained")
+        self.ax_field, self.ax_particles = self.fig.subplots(1, 2, sharex=True, sharey=True)
+        grid = grid2d(BOX, 120)
+        self._phi = double_well(0.0).phi(grid.points).T
+        for ax in (self.ax_field, self.ax_particles):
+            ax.set(xlim=BOX[0], ylim=BOX[1], aspect="equal", xlabel="$x_1$")
+        self.ax_field.set_ylabel("$x_2$")
+        self.ax_field.contour(grid.x, grid.y, self._phi, levels=np.linspace(0.02, 2.0, 10),
+                              cmap="viridis", linewidths=0.8)
+        self.lines = draw_streamlets(self.ax_field, np.zeros((1, 2, 2)), np.ones(1))
+        (self.path,) = self.ax_field.plot([], [], color="tab:red", lw=1.8,
+                                          label="noise-free path")
+        self.zeros = self.ax_field.scatter([], [], s=70, zorder=5, edgecolors="white")
+        self.ax_field.plot(*START, "o", color="tab:red", ms=4)
+        self.dots = self.ax_particles.scatter([], [], s=3, color="tab:red", alpha=0.5,
+                                              zorder=3)
+        self.density = self.ax_particles.imshow(
+            np.exp(-self._phi), extent=BOX.ravel(), origin="lower", cmap="Blues",
+            vmin=0.0, vmax=1.0, interpolation="bilinear", zorder=1)
+        self.canvas = BlitCanvas(self.fig, [self.lines, self.path, self.zeros, self.density,
+                                            self.dots, self.ax_field.title,
+                                            self.ax_particles.title])
+
+    def update(self, frame: Frame) -> None:
+        self.lines.set_segments(frame.segments)
+        self.lines.set_linewidths(line_widths(frame.speed))
+        self.path.set_data(frame.path[:, 0], frame.path[:, 1])
+        self.zeros.set_offsets(np.array([z.x for z in frame.zeros]).reshape(-1, 2))
+        self.zeros.set_color([KIND_STYLE[z.kind]["color"] for z in frame.zeros])
+        kinds = ", ".join(f"{z.kind} ({x1:+.2f}, {x2:+.2f})" for z in frame.zeros
+                          for x1, x2 in [np.round(z.x, 2) + 0.0])
+        self.ax_field.set_title(f"$\\lambda$ = {frame.lam:.2f}; zeros of $\\nabla f$: {kinds}",
+                                fontsize=8)
+        self.dots.set_offsets(frame.particles)
+        self.density.set_data(np.exp(-self._phi / frame.noise))
+        exact = "exact steady state" if frame.lam == 0 or frame.noise == 1 else (
+            "steady state only when $\\lambda = 0$ or $\\beta^{-1} = 1$")
+        self.ax_particles.set_title(
+            f"{len(frame.particles)} particles vs $e^{{-\\beta\\Phi}}$ ({exact})", fontsize=8)
+
+
+class DoubleWellExplorer(W.VBox):
+    """Live explorer of Example 19 (an ipywidgets ``VBox``).
+
+    Parameters
+    ----------
+    lam, noise, n_particles, horizon : float, float, int, float
+        Initial slider values: :math:`\\lambda` in [0, 2], :math:`\\beta^{-1}`
+        in [0.1, 3], particles in [50, 3000], time horizon in [0.5, 20].
+    seed : int, default 0
+        Seed of the particles' noise.
+    dpi : float, default 80
+        Resolution of the picture.
+
+    Notes
+    -----
+    Displayed in Jupyter, the sliders redraw live.  Its display also carries
+    an HTML fallback with :data:`STATIC_LAMS` frames precomputed at the other
+    sliders' current values, which the built book shows, so that the
+    :math:`\\lambda` slider still moves without a kernel.
+    """
+
+    def __init__(self, lam: float = 0.5, noise: float = 1.0, n_particles: int = 600,
+                 horizon: float = 4.0, *, seed: int = 0, dpi: float = 80) -> None:
+        style = {"description_width": "initial"}
+        self.lam = W.FloatSlider(value=lam, min=0.0, max=2.0, step=0.05, style=style,
+                                 description="λ (force j)")
+        self.noise = W.FloatLogSlider(value=noise, base=10, min=-1.0, max=math.log10(3.0),
+                                      step=0.05, style=style, description="β⁻¹ (noise)")
+        self.particles = W.IntSlider(value=n_particles, min=50, max=3000, step=50,
+                                     style=style, description="particles")
+        self.horizon = W.FloatSlider(value=horizon, min=0.5, max=20.0, step=0.5, style=style,
+                                     description="time horizon")
+        self.image = W.Image(format="png", layout=W.Layout(max_width="100%"))
+        self.seed = seed
+        self._scene = _Scene(dpi)
+        self.frame: Frame | None = None
+        for slider in self.sliders:
+            slider.observe(self._on_change, names="value")
+        super().__init__([W.HBox(self.sliders[:2]), W.HBox(self.sliders[2:]), self.image])
+        self.redraw()
+
+    @property
+    def sliders(self) -> Sequence[W.ValueWidget]:
+        """The four sliders, in display order."""
+        return (self.lam, self.noise, self.particles, self.horizon)
+
+    @property
+    def figure(self) -> Figure:
+        """The matplotlib figure behind the picture."""
+        return self._scene.fig
+
+    def redraw(self) -> None:
+        """Recompute the frame for the sliders' values and update the picture."""
+        self.frame = compute_frame(self.lam.value, self.noise.value, self.particles.value,
+                                   self.horizon.value, self.seed)
+        self._scene.update(self.frame)
+        self.image.value = self._scene.canvas.png()
+
+    def static_html(self, lams: Sequence[float] = STATIC_LAMS) -> str:
+        """HTML slider over precomputed frames at ``lams`` (other sliders as they are)."""
+        frames = []
+        for lam in lams:
+            self._scene.update(compute_frame(lam, self.noise.value, self.particles.value,
+                                             self.horizon.value, self.seed))
+            frames.append(self._scene.canvas.png(compress_level=9))
+        self._scene.update(self.frame)
+        initial = int(np.argmin(np.abs(np.asarray(lams) - self.lam.value)))
+        caption = (f"Example 19, precomputed for β⁻¹ = {self.noise.value:g}, "
+                   f"{self.particles.value} particles, horizon {self.horizon.value:g}. "
+                   "Run the notebook to move every slider.")
+        return slider_html(frames, [f"{v:.2f}" for v in lams], name="&lambda;",
+                           initial=initial, caption=caption)
+
+    def _on_change(self, _change: dict[str, Any]) -> None:
+        self.redraw()
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> dict[str, Any]:
+        bundle = super()._repr_mimebundle_(**kwargs)
+        bundle["text/html"] = self.static_html()
+        return bundle
+
+
+def double_well_explorer(**kwargs: Any) -> DoubleWellExplorer:
+    """Return the Example 19 explorer; keyword arguments as in :class:`DoubleWellExplorer`."""
+    return DoubleWellExplorer(**kwargs)
