@@ -1,5 +1,5 @@
 # make book: set up .venv, execute every chapter, build the HTML book.
-# make test: unit tests, doctests and every chapter under nbval.
+# make test: ruff, unit tests, doctests and every chapter under nbval.
 # make lab:  JupyterLab on the chapters, with live widgets.
 PYTHON ?= python3.11
 VENV := .venv
@@ -13,6 +13,7 @@ book: $(STAMP)
 	@echo "The book: file://$(CURDIR)/_build/html/index.html"
 
 test: $(STAMP)
+	$(BIN)/ruff check .
 	$(BIN)/pytest
 
 lab: $(STAMP)

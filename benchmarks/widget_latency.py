@@ -16,12 +16,12 @@ import time
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
 
-from sgdlab.landscapes import double_well  # noqa: E402
-from sgdlab.plotting import draw_flow  # noqa: E402
-from widgets.double_well import BOX, compute_frame, double_well_explorer  # noqa: E402
+from sgdlab.landscapes import double_well
+from sgdlab.plotting import draw_flow
+from widgets.double_well import BOX, compute_frame, double_well_explorer
 
 SWEEPS = {
     "lam": np.round(np.arange(0.0, 2.001, 0.05), 2),
