@@ -99,12 +99,18 @@ def draw_streamlets(ax: Axes, segments: Array, speed: Array, **kwargs: object) -
 
 def draw_zeros(ax: Axes, points: Sequence[CriticalPoint], *, label: str = "zero of $\\nabla f$",
                size: float = 60.0) -> None:
-    """Mark critical points on ``ax``, one marker style per kind (see :data:`KIND_STYLE`)."""
+    """Mark critical points on ``ax``, one marker style per kind (see :data:`KIND_STYLE`).
+
+    Each kind gets one legend entry, however many points it has.
+    """
+    labelled = set(ax.get_legend_handles_labels()[1])
     for p in points:
         style = KIND_STYLE[p.kind]
+        text = f"{label}: {p.kind}"
         ax.scatter(*p.x, s=size, marker=style["marker"], color=style["color"],
                    edgecolors="white", linewidths=0.8, zorder=5,
-                   label=f"{label}: {p.kind}")
+                   label=text if text not in labelled else "_nolegend_")
+        labelled.add(text)
 
 
 def draw_flow(
