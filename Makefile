@@ -1,12 +1,13 @@
 # make book: set up .venv, execute every chapter, build the HTML book.
-# make test: ruff, unit tests, doctests and every chapter under nbval.
+# make test: ruff, unit tests, doctests, every chapter under nbval, then the
+#            book built and checked in headless Chromium.
 # make lab:  JupyterLab on the chapters, with live widgets.
 PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: book test lab lint bench clean
+.PHONY: book test lab lint bench clean browser-deps
 
 book: $(STAMP)
 	$(BIN)/jupyter-book build . --warningiserror --nitpick --keep-going
@@ -15,6 +16,8 @@ book: $(STAMP)
 test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/pytest
+	$(MAKE) book browser-deps
+	$(BIN)/pytest tests/browser
 
 lab: $(STAMP)
 	$(BIN)/jupyter lab --notebook-dir=book
@@ -24,6 +27,14 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/widget_latency.py
+
+# Debian's chromium and chromium-driver for tests/browser (installed when root).
+browser-deps:
+	@if command -v chromium >/dev/null && command -v chromedriver >/dev/null; then :; \
+	elif [ "$$(id -u)" = 0 ]; then \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+	    chromium chromium-driver >/dev/null; \
+	else echo "chromium or chromedriver missing (not root): browser tests will skip"; fi
 
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)

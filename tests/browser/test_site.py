@@ -1,0 +1,71 @@
+"""The built book as a reader gets it: every page offline, math, figures, explorers, search."""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from urllib.parse import urlparse
+
+import pytest
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import WebDriverWait
+
+from .conftest import SHOTS, SITE
+
+PAGES = sorted(SITE.glob("book/*.html"))
+
+
+def _local(url: str) -> bool:
+    return urlparse(url).scheme in ("file", "data", "blob", "about")
+
+
+@pytest.mark.parametrize("path", PAGES, ids=lambda p: p.stem)
+def test_page_loads_offline_without_errors(load, path):
+    page = load(path)
+    assert [u for u in page.requests if not _local(u)] == [], "requests leaving the machine"
+    assert page.failed == [], "failed requests"
+    errors = [e["message"] for e in page.console if e["level"] == "SEVERE"]
+    assert errors == [], "console errors"
+    images = page.driver.find_elements(By.CSS_SELECTOR, "main img")
+    broken = [i.get_attribute("src")[:80] for i in images if not page.driver.execute_script(
+        "return arguments[0].complete && arguments[0].naturalWidth > 0", i)]
+    assert broken == [], "images that did not load"
+    if page.driver.find_elements(By.CSS_SELECTOR, ".math"):
+        assert page.driver.find_elements(By.CSS_SELECTOR, "mjx-container"), "math not typeset"
+    assert not page.driver.find_elements(By.CSS_SELECTOR, "mjx-merror"), "TeX errors"
+    page.driver.save_screenshot(str(SHOTS / f"{path.stem}.png"))
+
+
+def _explorer_pages():
+    return [p for p in PAGES if 'class="sgdlab-explorer"' in p.read_text(encoding="utf-8")]
+
+
+@pytest.mark.parametrize("path", _explorer_pages(), ids=lambda p: p.stem)
+def test_static_explorers_move(load, path):
+    page = load(path)
+    driver = page.driver
+    explorers = driver.find_elements(By.CSS_SELECTOR, ".sgdlab-explorer")
+    assert explorers
+    for k, explorer in enumerate(explorers):
+        driver.execute_script("arguments[0].scrollIntoView()", explorer)
+        img = explorer.find_element(By.TAG_NAME, "img")
+        slider = explorer.find_element(By.CSS_SELECTOR, "input[type=range]")
+        before = hashlib.sha256(img.screenshot_as_png).hexdigest()
+        target = 0 if int(slider.get_attribute("value")) else int(slider.get_attribute("max"))
+        driver.execute_script(
+            "arguments[0].value = arguments[1];"
+            "arguments[0].dispatchEvent(new Event('input'));", slider, target)
+        time.sleep(0.3)
+        after = hashlib.sha256(img.screenshot_as_png).hexdigest()
+        driver.save_screenshot(str(SHOTS / f"{path.stem}-explorer-{k}.png"))
+        assert before != after, f"explorer {k} on {path.name} did not change its picture"
+
+
+def test_search_finds_a_chapter_word(load):
+    page = load(SITE / "search.html")
+    page.driver.get((SITE / "search.html").as_uri() + "?q=Fokker")
+    WebDriverWait(page.driver, 20).until(
+        lambda d: d.find_elements(By.CSS_SELECTOR, "#search-results li a"))
+    hits = [a.get_attribute("href") for a in
+            page.driver.find_elements(By.CSS_SELECTOR, "#search-results li a")]
+    assert any("/book/" in h for h in hits), hits
