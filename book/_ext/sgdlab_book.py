@@ -1,16 +1,26 @@
-"""Sphinx extension of the sgdlab book: page assets without duplicates.
+"""Sphinx extension of the sgdlab book.
 
-Sphinx 7 emits an inline ``<script>`` added after the builder started once
-per registration path, so sphinx-thebe's ``const THEBE_JS_URL = ...`` appears
-twice on every page and the second copy throws a SyntaxError in the browser.
-This extension drops repeated scripts from each page's context.
+- Every chapter (a MyST notebook) can be downloaded as an executed ``.ipynb``
+  from the theme's download menu, next to its ``.md`` source.
+- Page assets without duplicates: Sphinx 7 emits an inline ``<script>``
+  added after the builder started once per registration path, so
+  sphinx-thebe's ``const THEBE_JS_URL = ...`` appears twice on every page and
+  the second copy throws a SyntaxError in the browser; repeated scripts are
+  dropped from each page's context.
 """
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
+import jupytext
+import nbformat
+from jupyter_cache import get_cache
 from sphinx.application import Sphinx
+from sphinx.util import logging
+
+logger = logging.getLogger(__name__)
 
 
 def _drop_repeated_scripts(app: Sphinx, pagename: str, templatename: str,
@@ -30,6 +40,38 @@ def _drop_repeated_scripts(app: Sphinx, pagename: str, templatename: str,
     context["script_files"] = unique
 
 
+def _is_notebook(app: Sphinx, docname: str) -> bool:
+    source = Path(app.env.doc2path(docname))
+    return source.suffix == ".md" and "kernelspec:" in source.read_text(encoding="utf-8")[:600]
+
+
+def _offer_notebook(app: Sphinx, pagename: str, templatename: str,
+                    context: dict[str, Any], doctree: Any) -> None:
+    """Point the theme's download menu at the executed notebook of a chapter."""
+    if doctree is not None and pagename in app.env.all_docs and _is_notebook(app, pagename):
+        context["ipynb_source"] = f"{pagename}.ipynb"
+
+
+def _copy_notebooks(app: Sphinx, exception: Exception | None) -> None:
+    """Write each chapter, with the outputs of its cached execution, next to its source."""
+    if exception is not None or app.builder.format != "html":
+        return
+    cache = get_cache(Path(app.srcdir) / app.config.nb_execution_cache_path)
+    for docname in app.env.all_docs:
+        if not _is_notebook(app, docname):
+            continue
+        notebook = jupytext.read(app.env.doc2path(docname))
+        try:
+            _, notebook = cache.merge_match_into_notebook(notebook)
+        except KeyError:
+            logger.info(f"[sgdlab] no cached execution of {docname}: offered without outputs")
+        target = Path(app.outdir) / "_sources" / f"{docname}.ipynb"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        nbformat.write(notebook, target)
+
+
 def setup(app: Sphinx) -> dict[str, Any]:
+    app.connect("html-page-context", _offer_notebook, priority=400)
     app.connect("html-page-context", _drop_repeated_scripts, priority=900)
+    app.connect("build-finished", _copy_notebooks)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
