@@ -6,14 +6,16 @@ Every landscape evaluates vectorised over points of shape ``(..., d)``.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from scipy import integrate
+from scipy import integrate, special
 
 from sgdlab import _validation as check
+from sgdlab.grid import Grid2D
 
 Array = NDArray[np.float64]
 
@@ -148,3 +150,136 @@ def double_well(lam: float) -> DoubleWell:
     array([0., 0.])
     """
     return DoubleWell(lam)
+
+
+@dataclass(frozen=True)
+class GaussianWells:
+    r"""A bowl with Gaussian wells.
+
+    :math:`f(x) = \tfrac{c}{2}|x|^2 - \sum_i a_i e^{-|x - m_i|^2 / 2 w_i^2}`.
+
+    With a wide shallow well and a narrow deeper one, it is the landscape on
+    which local entropy (Section V-C) prefers the wide minimum.
+
+    Parameters
+    ----------
+    centres : array_like, shape (k, d)
+        Well centres :math:`m_i`.
+    depths : array_like, shape (k,)
+        Depths :math:`a_i > 0`.
+    widths : array_like, shape (k,)
+        Widths :math:`w_i > 0`.
+    curvature : float, default 0.1
+        :math:`c \geq 0`, which keeps :math:`e^{-f}` integrable.
+    """
+
+    centres: NDArray[np.float64]
+    depths: NDArray[np.float64]
+    widths: NDArray[np.float64]
+    curvature: float = 0.1
+
+    def __post_init__(self) -> None:
+        centres = np.atleast_2d(np.asarray(self.centres, dtype=float))
+        depths = np.asarray(self.depths, dtype=float).ravel()
+        widths = np.asarray(self.widths, dtype=float).ravel()
+        if not (len(centres) == depths.size == widths.size) or not np.all(np.isfinite(centres)):
+            raise ValueError("centres, depths and widths must describe the same finite wells")
+        if np.any(~(depths > 0)) or np.any(~(widths > 0)):
+            raise ValueError("depths and widths must be positive")
+        object.__setattr__(self, "centres", centres)
+        object.__setattr__(self, "depths", depths)
+        object.__setattr__(self, "widths", widths)
+        object.__setattr__(self, "curvature",
+                           check.positive_scalar("curvature", self.curvature, allow_zero=True))
+
+    @property
+    def dim(self) -> int:
+        """Dimension :math:`d` of the weights."""
+        return self.centres.shape[1]
+
+    def f(self, x: ArrayLike) -> Array:
+        """Loss at points of shape ``(..., d)`` (or ``(...)`` when ``d = 1``)."""
+        x = self._points(x)
+        sq = ((x[..., None, :] - self.centres) ** 2).sum(axis=-1)
+        wells = self.depths * np.exp(-sq / (2 * self.widths**2))
+        return 0.5 * self.curvature * (x**2).sum(axis=-1) - wells.sum(axis=-1)
+
+    def _points(self, x: ArrayLike) -> Array:
+        arr = np.asarray(x, dtype=float)
+        if self.dim == 1 and (arr.ndim == 0 or arr.shape[-1] != 1):
+            arr = arr[..., None]
+        return check.points("x", arr, self.dim)
+
+
+def wide_and_sharp(dim: int = 1) -> GaussianWells:
+    """A wide shallow minimum near ``-1.5 e_1`` and a narrow deeper one near ``+1.5 e_1``.
+
+    The wells have depths 1.0 and 1.6 and widths 0.7 and 0.12 in a bowl of
+    curvature 0.1; in 2-D the narrow well sits at ``(1.5, 0.5)``.  Used by
+    the local-entropy chapter and its explorer.
+    """
+    if dim == 1:
+        centres = [[-1.5], [1.5]]
+    elif dim == 2:
+        centres = [[-1.5, 0.0], [1.5, 0.5]]
+    else:
+        raise ValueError(f"dim must be 1 or 2, got {dim!r}")
+    return GaussianWells(centres=centres, depths=[1.0, 1.6], widths=[0.7, 0.12], curvature=0.1)
+
+
+def local_entropy(f: Callable[[Array], ArrayLike], gamma: float,
+                  grid: ArrayLike | Grid2D) -> Array:
+    r"""Local entropy :math:`f_\gamma = -\log(G_\gamma * e^{-f})` on a grid (Section V-C).
+
+    :math:`G_\gamma` is the Gaussian kernel of variance :math:`\gamma` per
+    coordinate.  The convolution is a quadrature over the grid's nodes, one
+    axis at a time (the kernel factorises): a matrix product on
+    :math:`e^{-f}` shifted by its maximum along the axis, so that a large
+    :math:`f` does not underflow, and ``logsumexp`` for any node where the
+    product still underflows.  The grid must extend a few :math:`\sqrt\gamma`
+    beyond the region of interest: mass outside it is not counted.
+
+    Parameters
+    ----------
+    f : callable
+        The loss, vectorised over points ``(..., d)`` (``(...,)`` arrays of
+        scalars for a 1-D grid).
+    gamma : float
+        Variance of the kernel, > 0.
+    grid : array_like of shape (n,), or Grid2D
+        Uniformly spaced nodes in 1-D, or a 2-D grid from
+        :func:`sgdlab.grid.grid2d`.
+
+    Returns
+    -------
+    ndarray
+        :math:`f_\gamma` at the nodes, shape ``(n,)`` or ``(nx, ny)``.
+    """
+    gamma = check.positive_scalar("gamma", gamma)
+    if isinstance(grid, Grid2D):
+        axes = [grid.x, grid.y]
+        log_p = -np.asarray(f(grid.points), dtype=float)
+    else:
+        nodes = np.asarray(grid, dtype=float)
+        if nodes.ndim != 1 or nodes.size < 3 or not np.all(np.isfinite(nodes)):
+            raise ValueError("grid must be a 1-D array of at least 3 finite nodes or a Grid2D")
+        axes = [nodes]
+        log_p = -np.asarray(f(nodes), dtype=float)
+    if log_p.shape != tuple(a.size for a in axes) or np.any(np.isnan(log_p)):
+        raise ValueError("f must return finite values of the grid's shape")
+    for axis, nodes in enumerate(axes):
+        h = np.diff(nodes)
+        if np.any(h <= 0) or np.ptp(h) > 1e-9 * h.mean():
+            raise ValueError("grid nodes must be increasing and uniformly spaced")
+        diff = nodes[:, None] - nodes[None, :]
+        log_kernel = (-(diff**2) / (2 * gamma) - 0.5 * math.log(2 * math.pi * gamma)
+                      + math.log(h[0]))
+        moved = np.moveaxis(log_p, axis, -1)
+        shift = moved.max(axis=-1, keepdims=True)
+        with np.errstate(divide="ignore"):
+            out = np.log(np.exp(moved - shift) @ np.exp(log_kernel).T) + shift
+        lost = ~np.isfinite(out)
+        if lost.any():
+            out[lost] = special.logsumexp(moved[..., None, :] + log_kernel, axis=-1)[lost]
+        log_p = np.moveaxis(out, -1, axis)
+    return -log_p

@@ -93,3 +93,60 @@ def test_bad_lambda_raises(lam):
 def test_bad_points_raise(x):
     with pytest.raises(ValueError, match="x"):
         double_well(0.5).grad_f(x)
+
+
+def test_local_entropy_of_a_gaussian_is_exact_in_1d_and_2d():
+    """exp(-f) Gaussian of variance s: f_gamma = x^2 / 2(s + gamma) + log((s + gamma) / s) / 2."""
+    from sgdlab.landscapes import local_entropy
+
+    def exact(x, s, gamma):
+        return x**2 / (2 * (s + gamma)) + 0.5 * np.log((s + gamma) / s)
+
+    x = np.linspace(-12, 12, 801)
+    inner = np.abs(x) < 4
+    f1 = local_entropy(lambda z: z**2 / 1.0, 0.3, x)
+    np.testing.assert_allclose(f1[inner], exact(x, 0.5, 0.3)[inner], atol=1e-12)
+    grid = grid2d([[-10, 10], [-10, 10]], 161)
+    f2 = local_entropy(lambda p: p[..., 0] ** 2 + p[..., 1] ** 2 / 0.4, 0.3, grid)
+    px, py = grid.points[..., 0], grid.points[..., 1]
+    inner = (np.abs(px) < 4) & (np.abs(py) < 4)
+    np.testing.assert_allclose(f2[inner], (exact(px, 0.5, 0.3) + exact(py, 0.2, 0.3))[inner],
+                               atol=1e-12)
+
+
+def test_local_entropy_does_not_underflow():
+    from sgdlab.landscapes import local_entropy
+
+    x = np.linspace(-3, 3, 301)
+    out = local_entropy(lambda z: 2000.0 + z**2, 0.1, x)
+    assert np.all(np.isfinite(out)) and out.min() > 2000.0
+
+
+@pytest.mark.parametrize(
+    ("gamma", "grid", "match"),
+    [(0.0, np.linspace(0, 1, 5), "gamma"), (float("nan"), np.linspace(0, 1, 5), "gamma"),
+     (1.0, [0.0, 1.0], "grid"), (1.0, [0.0, 0.1, 0.5, 0.6], "uniformly")],
+)
+def test_local_entropy_bad_input(gamma, grid, match):
+    from sgdlab.landscapes import local_entropy
+
+    with pytest.raises(ValueError, match=match):
+        local_entropy(lambda z: z**2, gamma, grid)
+
+
+def test_gaussian_wells():
+    from sgdlab.landscapes import GaussianWells, wide_and_sharp
+
+    well = wide_and_sharp(2)
+    x = np.array([[0.3, -0.2], [1.5, 0.5]])
+    expected = (0.05 * (x**2).sum(axis=1)
+                - np.exp(-((x - [-1.5, 0.0]) ** 2).sum(axis=1) / (2 * 0.7**2))
+                - 1.6 * np.exp(-((x - [1.5, 0.5]) ** 2).sum(axis=1) / (2 * 0.12**2)))
+    np.testing.assert_allclose(well.f(x), expected, rtol=1e-15)
+    assert wide_and_sharp(1).f(np.linspace(-1, 1, 5)).shape == (5,)
+    with pytest.raises(ValueError, match="depths"):
+        GaussianWells(centres=[[0.0]], depths=[-1.0], widths=[1.0])
+    with pytest.raises(ValueError, match="same"):
+        GaussianWells(centres=[[0.0], [1.0]], depths=[1.0], widths=[1.0])
+    with pytest.raises(ValueError, match="dim"):
+        wide_and_sharp(3)

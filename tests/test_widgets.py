@@ -52,3 +52,16 @@ def test_slider_html_checks_its_input():
         slider_html([b"x"], ["a", "b"], name="n")
     with pytest.raises(ValueError, match="initial"):
         slider_html([b"x"], ["a"], name="n", initial=3)
+
+
+def test_local_entropy_explorer_follows_gamma():
+    from widgets import local_entropy_explorer
+
+    explorer = local_entropy_explorer(gamma=0.001, beta=20.0)
+    png, sharp_argmin = explorer.image.value, explorer.frame.argmin_2d
+    explorer.gamma.value = 0.3
+    assert explorer.image.value != png
+    assert sharp_argmin[0] > 1.0 and explorer.frame.argmin_2d[0] < -1.0
+    assert explorer.frame.wide_mass > 0.95
+    html = explorer._repr_mimebundle_()["text/html"]
+    assert html.count("data:image/png;base64,") == 13 + 1

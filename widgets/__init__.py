@@ -6,5 +6,11 @@ a slider in plain JavaScript (no kernel, nothing from a CDN).
 """
 
 from widgets.double_well import DoubleWellExplorer, double_well_explorer
+from widgets.local_entropy import LocalEntropyExplorer, local_entropy_explorer
 
-__all__ = ["DoubleWellExplorer", "double_well_explorer"]
+__all__ = [
+    "DoubleWellExplorer",
+    "LocalEntropyExplorer",
+    "double_well_explorer",
+    "local_entropy_explorer",
+]

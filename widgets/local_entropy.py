@@ -1,0 +1,167 @@
+"""Explorer of local entropy (Section V-C): the gamma slider.
+
+Left: the loss :math:`f` and its local entropy :math:`f_\\gamma` in 1-D, with
+the minimum of :math:`f_\\gamma`.  Middle: the steady state
+:math:`\\rho_\\gamma \\propto e^{-\\beta f_\\gamma}` and the mass of each basin.
+Right: :math:`f_\\gamma` on a 2-D landscape with the same two wells.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import ipywidgets as W
+import numpy as np
+from matplotlib.figure import Figure
+from numpy.typing import NDArray
+
+from sgdlab.grid import grid2d
+from sgdlab.landscapes import local_entropy, wide_and_sharp
+from widgets._static import BlitCanvas, slider_html
+
+X = np.linspace(-6.0, 6.0, 481)
+VIEW = np.abs(X) <= 3.0
+GRID = grid2d([[-5.0, 5.0], [-5.0, 5.0]], 201)
+VIEW_2D = [-3.0, 3.0, -3.0, 3.0]
+STATIC_GAMMAS = tuple(np.round(np.geomspace(1e-3, 1.0, 13), 4))
+
+
+@dataclass(frozen=True)
+class Frame:
+    """What the explorer shows for one gamma and beta."""
+
+    gamma: float
+    beta: float
+    f_gamma: NDArray[np.float64]
+    density: NDArray[np.float64]
+    wide_mass: float
+    f_gamma_2d: NDArray[np.float64]
+    argmin_2d: NDArray[np.float64]
+
+
+def compute_frame(gamma: float, beta: float) -> Frame:
+    """Local entropy of the 1-D and 2-D wide-and-sharp landscapes, and the 1-D steady state."""
+    f_gamma = local_entropy(wide_and_sharp(1).f, gamma, X)
+    density = np.exp(-beta * (f_gamma - f_gamma.min()))
+    density /= density.sum() * (X[1] - X[0])
+    wide_mass = float(density[X < 0].sum() * (X[1] - X[0]))
+    f2 = local_entropy(wide_and_sharp(2).f, gamma, GRID)
+    i, k = np.unravel_index(np.argmin(f2), f2.shape)
+    return Frame(gamma=gamma, beta=beta, f_gamma=f_gamma, density=density, wide_mass=wide_mass,
+                 f_gamma_2d=f2, argmin_2d=np.array([GRID.x[i], GRID.y[k]]))
+
+
+class _Scene:
+    def __init__(self, dpi: float) -> None:
+        self.fig = Figure(figsize=(11.0, 3.6), dpi=dpi, layout="constrained")
+        self.ax_f, self.ax_rho, self.ax_2d = self.fig.subplots(1, 3)
+        f = wide_and_sharp(1).f(X)
+        self.ax_f.plot(X[VIEW], f[VIEW], color="0.6", lw=1.2, label="$f$")
+        (self.f_line,) = self.ax_f.plot(X[VIEW], f[VIEW], color="tab:blue", lw=1.8,
+                                        label="$f_\\gamma$")
+        (self.f_min,) = self.ax_f.plot([], [], "o", color="tab:red", label="min $f_\\gamma$")
+        self.ax_f.set(xlim=(-3, 3), ylim=(-1.8, 1.2), xlabel="$x$")
+        self.ax_f.legend(loc="upper center", fontsize=8, ncols=3)
+        (self.rho_line,) = self.ax_rho.plot(X[VIEW], np.zeros(VIEW.sum()), color="tab:blue")
+        self.ax_rho.set(xlim=(-3, 3), ylim=(0, 4), xlabel="$x$",
+                        ylabel="$\\rho_\\gamma \\propto e^{-\\beta f_\\gamma}$")
+        self.image = self.ax_2d.imshow(np.zeros((2, 2)), extent=[-5, 5, -5, 5], origin="lower",
+                                       cmap="viridis", vmin=-1.6, vmax=1.0)
+        (self.min_2d,) = self.ax_2d.plot([], [], "o", color="tab:red")
+        self.ax_2d.set(xlim=VIEW_2D[:2], ylim=VIEW_2D[2:], xlabel="$x_1$", ylabel="$x_2$")
+        self.canvas = BlitCanvas(self.fig, [self.f_line, self.f_min, self.rho_line, self.image,
+                                            self.min_2d, self.ax_f.title, self.ax_rho.title,
+                                            self.ax_2d.title])
+
+    def update(self, frame: Frame) -> None:
+        self.f_line.set_ydata(frame.f_gamma[VIEW])
+        k = np.argmin(frame.f_gamma)
+        self.f_min.set_data([X[k]], [frame.f_gamma[k]])
+        self.ax_f.set_title(f"γ = {frame.gamma:.3g}: min of f_γ at x = {X[k]:+.2f}",
+                            fontsize=9)
+        self.rho_line.set_ydata(frame.density[VIEW])
+        self.ax_rho.set_title(f"β = {frame.beta:g}: mass of the wide basin "
+                              f"{frame.wide_mass:.2f}", fontsize=9)
+        self.image.set_data(frame.f_gamma_2d.T)
+        self.min_2d.set_data([frame.argmin_2d[0]], [frame.argmin_2d[1]])
+        self.ax_2d.set_title(f"2-D f_γ, min at ({frame.argmin_2d[0]:+.1f}, "
+                             f"{frame.argmin_2d[1]:+.1f})", fontsize=9)
+
+
+class LocalEntropyExplorer(W.VBox):
+    """Live explorer of local entropy (an ipywidgets ``VBox``).
+
+    Parameters
+    ----------
+    gamma : float, default 0.01
+        Initial variance of the smoothing kernel, in [1e-3, 1].
+    beta : float, default 20
+        Inverse temperature of the steady state, in [1, 50].
+    dpi : float, default 72
+        Resolution of the picture.
+
+    Notes
+    -----
+    Displayed, it also carries an HTML fallback with :data:`STATIC_GAMMAS`
+    frames precomputed at the current beta, which the built book shows.
+    """
+
+    def __init__(self, gamma: float = 0.01, beta: float = 20.0, *, dpi: float = 72) -> None:
+        style = {"description_width": "initial"}
+        self.gamma = W.FloatLogSlider(value=gamma, base=10, min=-3, max=0, step=0.05,
+                                      style=style, description="γ (kernel variance)",
+                                      readout_format=".3g")
+        self.beta = W.FloatSlider(value=beta, min=1.0, max=50.0, step=1.0, style=style,
+                                  description="β")
+        self.image = W.Image(format="png", layout=W.Layout(max_width="100%"))
+        self._scene = _Scene(dpi)
+        self.frame: Frame | None = None
+        for slider in self.sliders:
+            slider.observe(self._on_change, names="value")
+        super().__init__([W.HBox(list(self.sliders)), self.image])
+        self.redraw()
+
+    @property
+    def sliders(self) -> Sequence[W.ValueWidget]:
+        """The sliders, in display order."""
+        return (self.gamma, self.beta)
+
+    @property
+    def figure(self) -> Figure:
+        """The matplotlib figure behind the picture."""
+        return self._scene.fig
+
+    def redraw(self) -> None:
+        """Recompute the frame for the sliders' values and update the picture."""
+        self.frame = compute_frame(self.gamma.value, self.beta.value)
+        self._scene.update(self.frame)
+        self.image.value = self._scene.canvas.png()
+
+    def static_html(self, gammas: Sequence[float] = STATIC_GAMMAS) -> str:
+        """HTML slider over precomputed frames at ``gammas`` (beta as it is)."""
+        frames = []
+        for gamma in gammas:
+            self._scene.update(compute_frame(gamma, self.beta.value))
+            frames.append(self._scene.canvas.png(compress_level=9))
+        self._scene.update(self.frame)
+        initial = int(np.argmin(np.abs(np.log(gammas) - math.log(self.gamma.value))))
+        caption = (f"Local entropy, precomputed for β = {self.beta.value:g}. "
+                   "Run the notebook to move every slider.")
+        return slider_html(frames, [f"{g:.3g}" for g in gammas], name="&gamma;",
+                           initial=initial, caption=caption)
+
+    def _on_change(self, _change: dict[str, Any]) -> None:
+        self.redraw()
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> dict[str, Any]:
+        bundle = super()._repr_mimebundle_(**kwargs)
+        bundle["text/html"] = self.static_html()
+        return bundle
+
+
+def local_entropy_explorer(**kwargs: Any) -> LocalEntropyExplorer:
+    """Return the local-entropy explorer; keyword arguments as in :class:`LocalEntropyExplorer`."""
+    return LocalEntropyExplorer(**kwargs)
