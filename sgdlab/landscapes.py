@@ -227,7 +227,7 @@ def wide_and_sharp(dim: int = 1) -> GaussianWells:
     return GaussianWells(centres=centres, depths=[1.0, 1.6], widths=[0.7, 0.12], curvature=0.1)
 
 
-def local_entropy(f: Callable[[Array], ArrayLike], gamma: float,
+def local_entropy(f: Callable[[Array], ArrayLike] | ArrayLike, gamma: float,
                   grid: ArrayLike | Grid2D) -> Array:
     r"""Local entropy :math:`f_\gamma = -\log(G_\gamma * e^{-f})` on a grid (Section V-C).
 
@@ -241,9 +241,9 @@ def local_entropy(f: Callable[[Array], ArrayLike], gamma: float,
 
     Parameters
     ----------
-    f : callable
+    f : callable or array_like
         The loss, vectorised over points ``(..., d)`` (``(...,)`` arrays of
-        scalars for a 1-D grid).
+        scalars for a 1-D grid), or its values at the grid's nodes.
     gamma : float
         Variance of the kernel, > 0.
     grid : array_like of shape (n,), or Grid2D
@@ -257,14 +257,13 @@ def local_entropy(f: Callable[[Array], ArrayLike], gamma: float,
     """
     gamma = check.positive_scalar("gamma", gamma)
     if isinstance(grid, Grid2D):
-        axes = [grid.x, grid.y]
-        log_p = -np.asarray(f(grid.points), dtype=float)
+        axes, points = [grid.x, grid.y], grid.points
     else:
-        nodes = np.asarray(grid, dtype=float)
-        if nodes.ndim != 1 or nodes.size < 3 or not np.all(np.isfinite(nodes)):
+        points = np.asarray(grid, dtype=float)
+        if points.ndim != 1 or points.size < 3 or not np.all(np.isfinite(points)):
             raise ValueError("grid must be a 1-D array of at least 3 finite nodes or a Grid2D")
-        axes = [nodes]
-        log_p = -np.asarray(f(nodes), dtype=float)
+        axes = [points]
+    log_p = -np.asarray(f(points) if callable(f) else f, dtype=float)
     if log_p.shape != tuple(a.size for a in axes) or np.any(np.isnan(log_p)):
         raise ValueError("f must return finite values of the grid's shape")
     for axis, nodes in enumerate(axes):

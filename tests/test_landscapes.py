@@ -106,6 +106,7 @@ def test_local_entropy_of_a_gaussian_is_exact_in_1d_and_2d():
     inner = np.abs(x) < 4
     f1 = local_entropy(lambda z: z**2 / 1.0, 0.3, x)
     np.testing.assert_allclose(f1[inner], exact(x, 0.5, 0.3)[inner], atol=1e-12)
+    np.testing.assert_array_equal(local_entropy(x**2, 0.3, x), f1)  # values instead of f
     grid = grid2d([[-10, 10], [-10, 10]], 161)
     f2 = local_entropy(lambda p: p[..., 0] ** 2 + p[..., 1] ** 2 / 0.4, 0.3, grid)
     px, py = grid.points[..., 0], grid.points[..., 1]

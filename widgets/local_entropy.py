@@ -27,6 +27,8 @@ VIEW = np.abs(X) <= 3.0
 GRID = grid2d([[-5.0, 5.0], [-5.0, 5.0]], 201)
 VIEW_2D = [-3.0, 3.0, -3.0, 3.0]
 STATIC_GAMMAS = tuple(np.round(np.geomspace(1e-3, 1.0, 13), 4))
+F_1D = wide_and_sharp(1).f(X)
+F_2D = wide_and_sharp(2).f(GRID.points)
 
 
 @dataclass(frozen=True)
@@ -44,11 +46,11 @@ class Frame:
 
 def compute_frame(gamma: float, beta: float) -> Frame:
     """Local entropy of the 1-D and 2-D wide-and-sharp landscapes, and the 1-D steady state."""
-    f_gamma = local_entropy(wide_and_sharp(1).f, gamma, X)
+    f_gamma = local_entropy(F_1D, gamma, X)
     density = np.exp(-beta * (f_gamma - f_gamma.min()))
     density /= density.sum() * (X[1] - X[0])
     wide_mass = float(density[X < 0].sum() * (X[1] - X[0]))
-    f2 = local_entropy(wide_and_sharp(2).f, gamma, GRID)
+    f2 = local_entropy(F_2D, gamma, GRID)
     i, k = np.unravel_index(np.argmin(f2), f2.shape)
     return Frame(gamma=gamma, beta=beta, f_gamma=f_gamma, density=density, wide_mass=wide_mass,
                  f_gamma_2d=f2, argmin_2d=np.array([GRID.x[i], GRID.y[k]]))
@@ -58,9 +60,8 @@ class _Scene:
     def __init__(self, dpi: float) -> None:
         self.fig = Figure(figsize=(11.0, 3.6), dpi=dpi, layout="constrained")
         self.ax_f, self.ax_rho, self.ax_2d = self.fig.subplots(1, 3)
-        f = wide_and_sharp(1).f(X)
-        self.ax_f.plot(X[VIEW], f[VIEW], color="0.6", lw=1.2, label="$f$")
-        (self.f_line,) = self.ax_f.plot(X[VIEW], f[VIEW], color="tab:blue", lw=1.8,
+        self.ax_f.plot(X[VIEW], F_1D[VIEW], color="0.6", lw=1.2, label="$f$")
+        (self.f_line,) = self.ax_f.plot(X[VIEW], F_1D[VIEW], color="tab:blue", lw=1.8,
                                         label="$f_\\gamma$")
         (self.f_min,) = self.ax_f.plot([], [], "o", color="tab:red", label="min $f_\\gamma$")
         self.ax_f.set(xlim=(-3, 3), ylim=(-1.8, 1.2), xlabel="$x$")
