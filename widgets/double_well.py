@@ -10,7 +10,7 @@ Right: the particles at the horizon against :math:`e^{-\\beta\\Phi}`.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,7 +25,8 @@ from sgdlab.grid import grid2d
 from sgdlab.landscapes import double_well
 from sgdlab.plotting import KIND_STYLE, draw_streamlets, line_widths, streamlets
 from sgdlab.sde import euler_maruyama
-from widgets._static import BlitCanvas, slider_html
+from widgets._explorer import Explorer, StaticSweep
+from widgets._static import BlitCanvas
 
 BOX = np.array([[-2.0, 2.0], [-2.0, 2.0]])
 START = np.array([0.0, 1.6])
@@ -110,7 +111,7 @@ class _Scene:
             f"{len(frame.particles)} particles vs $e^{{-\\beta\\Phi}}$ ({exact})", fontsize=8)
 
 
-class DoubleWellExplorer(W.VBox):
+class DoubleWellExplorer(Explorer):
     """Live explorer of Example 19 (an ipywidgets ``VBox``).
 
     Parameters
@@ -142,54 +143,20 @@ class DoubleWellExplorer(W.VBox):
                                      style=style, description="particles")
         self.horizon = W.FloatSlider(value=horizon, min=0.5, max=20.0, step=0.5, style=style,
                                      description="time horizon")
-        self.image = W.Image(format="png", layout=W.Layout(max_width="100%"))
         self.seed = seed
-        self._scene = _Scene(dpi)
-        self.frame: Frame | None = None
-        for slider in self.sliders:
-            slider.observe(self._on_change, names="value")
-        super().__init__([W.HBox(self.sliders[:2]), W.HBox(self.sliders[2:]), self.image])
-        self.redraw()
+        super().__init__([["lam", "noise"], ["particles", "horizon"]], _Scene(dpi),
+                         StaticSweep("lam", STATIC_LAMS, "&lambda;"))
 
-    @property
-    def sliders(self) -> Sequence[W.ValueWidget]:
-        """The four sliders, in display order."""
-        return (self.lam, self.noise, self.particles, self.horizon)
+    def compute(self, values: Mapping[str, Any]) -> Frame:
+        """The frame for slider values ``lam``, ``noise``, ``particles``, ``horizon``."""
+        return compute_frame(values["lam"], values["noise"], values["particles"],
+                             values["horizon"], self.seed)
 
-    @property
-    def figure(self) -> Figure:
-        """The matplotlib figure behind the picture."""
-        return self._scene.fig
-
-    def redraw(self) -> None:
-        """Recompute the frame for the sliders' values and update the picture."""
-        self.frame = compute_frame(self.lam.value, self.noise.value, self.particles.value,
-                                   self.horizon.value, self.seed)
-        self._scene.update(self.frame)
-        self.image.value = self._scene.canvas.png()
-
-    def static_html(self, lams: Sequence[float] = STATIC_LAMS) -> str:
-        """HTML slider over precomputed frames at ``lams`` (other sliders as they are)."""
-        frames = []
-        for lam in lams:
-            self._scene.update(compute_frame(lam, self.noise.value, self.particles.value,
-                                             self.horizon.value, self.seed))
-            frames.append(self._scene.canvas.png(compress_level=9))
-        self._scene.update(self.frame)
-        initial = int(np.argmin(np.abs(np.asarray(lams) - self.lam.value)))
-        caption = (f"Example 19, precomputed for β⁻¹ = {self.noise.value:g}, "
-                   f"{self.particles.value} particles, horizon {self.horizon.value:g}. "
-                   "Run the notebook to move every slider.")
-        return slider_html(frames, [f"{v:.2f}" for v in lams], name="&lambda;",
-                           initial=initial, caption=caption)
-
-    def _on_change(self, _change: dict[str, Any]) -> None:
-        self.redraw()
-
-    def _repr_mimebundle_(self, **kwargs: Any) -> dict[str, Any]:
-        bundle = super()._repr_mimebundle_(**kwargs)
-        bundle["text/html"] = self.static_html()
-        return bundle
+    def caption(self) -> str:
+        """Caption of the static fallback."""
+        return (f"Example 19, precomputed for β⁻¹ = {self.noise.value:g}, "
+                f"{self.particles.value} particles, horizon {self.horizon.value:g}. "
+                "Run the notebook to move every slider.")
 
 
 def double_well_explorer(**kwargs: Any) -> DoubleWellExplorer:

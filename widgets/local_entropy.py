@@ -8,8 +8,7 @@ Right: :math:`f_\\gamma` on a 2-D landscape with the same two wells.
 
 from __future__ import annotations
 
-import math
-from collections.abc import Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,7 +19,8 @@ from numpy.typing import NDArray
 
 from sgdlab.grid import grid2d
 from sgdlab.landscapes import local_entropy, wide_and_sharp
-from widgets._static import BlitCanvas, slider_html
+from widgets._explorer import Explorer, StaticSweep
+from widgets._static import BlitCanvas
 
 X = np.linspace(-6.0, 6.0, 481)
 VIEW = np.abs(X) <= 3.0
@@ -92,7 +92,7 @@ class _Scene:
                              f"{frame.argmin_2d[1]:+.1f})", fontsize=9)
 
 
-class LocalEntropyExplorer(W.VBox):
+class LocalEntropyExplorer(Explorer):
     """Live explorer of local entropy (an ipywidgets ``VBox``).
 
     Parameters
@@ -117,50 +117,17 @@ class LocalEntropyExplorer(W.VBox):
                                       readout_format=".3g")
         self.beta = W.FloatSlider(value=beta, min=1.0, max=50.0, step=1.0, style=style,
                                   description="β")
-        self.image = W.Image(format="png", layout=W.Layout(max_width="100%"))
-        self._scene = _Scene(dpi)
-        self.frame: Frame | None = None
-        for slider in self.sliders:
-            slider.observe(self._on_change, names="value")
-        super().__init__([W.HBox(list(self.sliders)), self.image])
-        self.redraw()
+        super().__init__([["gamma", "beta"]], _Scene(dpi),
+                         StaticSweep("gamma", STATIC_GAMMAS, "&gamma;", fmt="{:.3g}"))
 
-    @property
-    def sliders(self) -> Sequence[W.ValueWidget]:
-        """The sliders, in display order."""
-        return (self.gamma, self.beta)
+    def compute(self, values: Mapping[str, Any]) -> Frame:
+        """The frame for slider values ``gamma`` and ``beta``."""
+        return compute_frame(values["gamma"], values["beta"])
 
-    @property
-    def figure(self) -> Figure:
-        """The matplotlib figure behind the picture."""
-        return self._scene.fig
-
-    def redraw(self) -> None:
-        """Recompute the frame for the sliders' values and update the picture."""
-        self.frame = compute_frame(self.gamma.value, self.beta.value)
-        self._scene.update(self.frame)
-        self.image.value = self._scene.canvas.png()
-
-    def static_html(self, gammas: Sequence[float] = STATIC_GAMMAS) -> str:
-        """HTML slider over precomputed frames at ``gammas`` (beta as it is)."""
-        frames = []
-        for gamma in gammas:
-            self._scene.update(compute_frame(gamma, self.beta.value))
-            frames.append(self._scene.canvas.png(compress_level=9))
-        self._scene.update(self.frame)
-        initial = int(np.argmin(np.abs(np.log(gammas) - math.log(self.gamma.value))))
-        caption = (f"Local entropy, precomputed for β = {self.beta.value:g}. "
-                   "Run the notebook to move every slider.")
-        return slider_html(frames, [f"{g:.3g}" for g in gammas], name="&gamma;",
-                           initial=initial, caption=caption)
-
-    def _on_change(self, _change: dict[str, Any]) -> None:
-        self.redraw()
-
-    def _repr_mimebundle_(self, **kwargs: Any) -> dict[str, Any]:
-        bundle = super()._repr_mimebundle_(**kwargs)
-        bundle["text/html"] = self.static_html()
-        return bundle
+    def caption(self) -> str:
+        """Caption of the static fallback."""
+        return (f"Local entropy, precomputed for β = {self.beta.value:g}. "
+                "Run the notebook to move every slider.")
 
 
 def local_entropy_explorer(**kwargs: Any) -> LocalEntropyExplorer:
