@@ -1,0 +1,157 @@
+"""Discrete SGD with real mini-batches, and its stationary covariance near a minimum.
+
+:func:`sgd` runs many independent chains of :math:`x_{k+1} = x_k - \\eta
+\\nabla f_b(x_k)` (eq. 1) at once.  Near a minimum with Hessian :math:`H`
+and gradient-noise covariance :math:`C` (:mod:`sgdlab.minibatch`), the
+stationary covariance of the iterates solves a discrete Lyapunov equation
+(:func:`sgd_covariance`), and that of the continuous-time limit (Lemma 2) a
+continuous one (:func:`lyapunov_covariance`); the two agree to first order in
+:math:`\\eta`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import scipy.linalg
+from numpy.typing import ArrayLike, NDArray
+
+from sgdlab import _validation as check
+from sgdlab.minibatch import sample_batches
+
+Array = NDArray[np.float64]
+BatchGradient = Callable[[Array, NDArray[np.intp]], ArrayLike]
+
+
+def sgd(batch_grad: BatchGradient, n_examples: int, x0: ArrayLike, eta: float, b: int,
+        n_steps: int, *, replacement: bool = True, record_every: int = 1,
+        seed: int | np.random.Generator | None = None) -> Array:
+    r"""Run independent chains of mini-batch SGD, :math:`x_{k+1} = x_k - \eta\nabla f_b(x_k)`.
+
+    Parameters
+    ----------
+    batch_grad : callable
+        ``batch_grad(x, idx)`` maps states ``(n_chains, d)`` and batch indices
+        ``(n_chains, b)`` to the mini-batch gradients of eq. (1), ``(n_chains, d)``.
+    n_examples : int
+        Number of examples ``N``.
+    x0 : array_like, shape (d,) or (n_chains, d)
+        Initial states.
+    eta : float
+        Learning rate, > 0.
+    b : int
+        Batch size.
+    n_steps : int
+        Number of steps.
+    replacement : bool, default True
+        Draw each batch with replacement or as a uniform ``b``-subset.
+    record_every : int, default 1
+        Record every ``record_every``-th step (the initial state is recorded).
+    seed : int or numpy.random.Generator, optional
+
+    Returns
+    -------
+    ndarray, shape (n_steps // record_every + 1, n_chains, d)
+
+    Raises
+    ------
+    ValueError
+        If an argument is out of range or the iterates leave the finite
+        numbers (``eta`` too large).
+    """
+    x = np.array(x0, dtype=float, ndmin=2)
+    if x.ndim != 2:
+        raise ValueError(f"x0 must have shape (d,) or (n_chains, d), got {np.shape(x0)}")
+    x = check.points("x0", x, x.shape[1])
+    eta = check.positive_scalar("eta", eta)
+    n_steps = check.positive_int("n_steps", n_steps)
+    record_every = check.positive_int("record_every", record_every)
+    rng = np.random.default_rng(seed)
+    out = np.empty((n_steps // record_every + 1, *x.shape))
+    out[0] = x
+    chunk = max(1, min(n_steps, 2_000_000 // (x.shape[0] * b)))
+    for start in range(0, n_steps, chunk):
+        batches = sample_batches(n_examples, b, (min(chunk, n_steps - start), x.shape[0]),
+                                 replacement, rng)
+        for k, idx in enumerate(batches, start + 1):
+            step = np.asarray(batch_grad(x, idx), dtype=float)
+            if step.shape != x.shape:
+                raise ValueError(f"batch_grad must return shape {x.shape}, got {step.shape}")
+            x = x - eta * step
+            if k % record_every == 0:
+                if not np.all(np.isfinite(x)):
+                    raise ValueError(f"SGD diverged by step {k}; reduce eta")
+                out[k // record_every] = x
+    return out
+
+
+def _square(name: str, mat: ArrayLike, d: int | None = None) -> Array:
+    arr = np.asarray(mat, dtype=float)
+    if arr.ndim != 2 or arr.shape[0] != arr.shape[1] or (d is not None and arr.shape[0] != d):
+        raise ValueError(f"{name} must be a square matrix{'' if d is None else f' ({d}, {d})'}"
+                         f", got shape {np.shape(mat)}")
+    if not np.all(np.isfinite(arr)):
+        raise ValueError(f"{name} contains NaN or infinite entries")
+    return arr
+
+
+def _psd(name: str, mat: Array) -> Array:
+    size = np.abs(mat).max() + np.finfo(float).tiny
+    if np.abs(mat - mat.T).max() > 1e-10 * size:
+        raise ValueError(f"{name} must be symmetric")
+    if np.linalg.eigvalsh(mat).min() < -1e-10 * size:
+        raise ValueError(f"{name} must be positive semi-definite")
+    return mat
+
+
+def lyapunov_covariance(hessian: ArrayLike, diffusion: ArrayLike, beta_inv: float) -> Array:
+    r"""Stationary covariance of :math:`dx = -Hx\,dt + \sqrt{2\beta^{-1}D}\,dW` (Lemma 2).
+
+    The solution :math:`\Sigma` of :math:`H\Sigma + \Sigma H^\top = 2\beta^{-1}D`
+    (SciPy's ``solve_continuous_lyapunov``).
+
+    Parameters
+    ----------
+    hessian : array_like, shape (d, d)
+        :math:`H`, with eigenvalues of positive real part.
+    diffusion : array_like, shape (d, d)
+        :math:`D`, symmetric positive semi-definite.
+    beta_inv : float
+        :math:`\beta^{-1} = \eta/2b`, >= 0.
+    """
+    h = _square("hessian", hessian)
+    d = _psd("diffusion", _square("diffusion", diffusion, h.shape[0]))
+    beta_inv = check.positive_scalar("beta_inv", beta_inv, allow_zero=True)
+    if np.linalg.eigvals(h).real.min() <= 0:
+        raise ValueError("hessian must have eigenvalues of positive real part")
+    out = scipy.linalg.solve_continuous_lyapunov(-h, -2.0 * beta_inv * d)
+    return 0.5 * (out + out.T)
+
+
+def sgd_covariance(hessian: ArrayLike, noise_cov: ArrayLike, eta: float) -> Array:
+    r"""Exact stationary covariance of SGD on a quadratic with additive noise.
+
+    For :math:`x_{k+1} = x_k - \eta(Hx_k + \xi_k)` with i.i.d. zero-mean
+    :math:`\xi_k` of covariance :math:`C`, the solution of
+    :math:`\Sigma = (I - \eta H)\Sigma(I - \eta H)^\top + \eta^2 C`
+    (SciPy's ``solve_discrete_lyapunov``).  It equals
+    :func:`lyapunov_covariance` with :math:`2\beta^{-1}D = \eta C` up to
+    :math:`O(\eta)` relative terms.
+
+    Parameters
+    ----------
+    hessian : array_like, shape (d, d)
+    noise_cov : array_like, shape (d, d)
+        :math:`C`, e.g. :func:`sgdlab.minibatch.covariance`.
+    eta : float
+        Learning rate; :math:`I - \eta H` must have spectral radius < 1.
+    """
+    h = _square("hessian", hessian)
+    c = _psd("noise_cov", _square("noise_cov", noise_cov, h.shape[0]))
+    eta = check.positive_scalar("eta", eta)
+    a = np.eye(h.shape[0]) - eta * h
+    if np.abs(np.linalg.eigvals(a)).max() >= 1:
+        raise ValueError(f"eta = {eta:g} is too large: SGD does not converge on this Hessian")
+    out = scipy.linalg.solve_discrete_lyapunov(a, eta**2 * c)
+    return 0.5 * (out + out.T)
