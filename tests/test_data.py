@@ -48,7 +48,7 @@ def test_root_and_environment_are_searched_first(tmp_path, monkeypatch):
     assert mnist_dir() == raw
     images, _ = load_mnist("test")
     assert images.shape == (10_000, 28, 28)
-    with pytest.raises(FileNotFoundError, match="train-images-idx3-ubyte.gz"):
+    with pytest.raises(FileNotFoundError, match=r"train-images-idx3-ubyte\.gz"):
         load_mnist("train")
 
 

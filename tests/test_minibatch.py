@@ -15,7 +15,7 @@ from sgdlab.sgd import lyapunov_covariance, sgd, sgd_covariance
 
 @pytest.fixture(scope="module")
 def grads():
-    return np.random.default_rng(0).normal(size=(6, 3)) + [1.0, -2.0, 0.5]
+    return np.random.default_rng(0).normal(size=(6, 3)) + np.array([1.0, -2.0, 0.5])
 
 
 def rel(a, b):
