@@ -11,14 +11,15 @@ continuous one (:func:`lyapunov_covariance`); the two agree to first order in
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 
 import numpy as np
 import scipy.linalg
 from numpy.typing import ArrayLike, NDArray
 
 from sgdlab import _validation as check
-from sgdlab.minibatch import sample_batches
+from sgdlab.minibatch import covariance, diffusion_matrix, sample_batches
 
 Array = NDArray[np.float64]
 BatchGradient = Callable[[Array, NDArray[np.intp]], ArrayLike]
@@ -70,10 +71,7 @@ def sgd(batch_grad: BatchGradient, n_examples: int, x0: ArrayLike, eta: float, b
     rng = np.random.default_rng(seed)
     out = np.empty((n_steps // record_every + 1, *x.shape))
     out[0] = x
-    chunk = max(1, min(n_steps, 2_000_000 // (x.shape[0] * b)))
-    for start in range(0, n_steps, chunk):
-        batches = sample_batches(n_examples, b, (min(chunk, n_steps - start), x.shape[0]),
-                                 replacement, rng)
+    for start, batches in _batch_chunks(n_examples, b, n_steps, x.shape[0], replacement, rng):
         for k, idx in enumerate(batches, start + 1):
             step = np.asarray(batch_grad(x, idx), dtype=float)
             if step.shape != x.shape:
@@ -84,6 +82,18 @@ def sgd(batch_grad: BatchGradient, n_examples: int, x0: ArrayLike, eta: float, b
                     raise ValueError(f"SGD diverged by step {k}; reduce eta")
                 out[k // record_every] = x
     return out
+
+
+def _batch_chunks(n_examples: int, b: int, n_steps: int, n_chains: int, replacement: bool,
+                  rng: np.random.Generator) -> Iterator[tuple[int, NDArray[np.intp]]]:
+    """Batch indices for ``n_steps`` steps of ``n_chains`` chains, drawn in chunks of steps.
+
+    Yields the index of the chunk's first step and indices ``(steps, n_chains, b)``.
+    """
+    chunk = max(1, min(n_steps, 2_000_000 // (n_chains * max(b, n_examples))))
+    for start in range(0, n_steps, chunk):
+        yield start, sample_batches(n_examples, b, (min(chunk, n_steps - start), n_chains),
+                                    replacement, rng)
 
 
 def _square(name: str, mat: ArrayLike, d: int | None = None) -> Array:
@@ -155,3 +165,116 @@ def sgd_covariance(hessian: ArrayLike, noise_cov: ArrayLike, eta: float) -> Arra
         raise ValueError(f"eta = {eta:g} is too large: SGD does not converge on this Hessian")
     out = scipy.linalg.solve_discrete_lyapunov(a, eta**2 * c)
     return 0.5 * (out + out.T)
+
+
+@dataclass(frozen=True)
+class CentredQuadratic:
+    r"""Least squares with per-example targets, :math:`f_k(x) = \tfrac12 (x-c_k)^\top H (x-c_k)`.
+
+    The full loss :math:`f = \frac1N\sum_k f_k` is a quadratic with Hessian
+    :math:`H` and minimum at the mean target :math:`\bar c`.  The
+    per-example gradients :math:`H(x - c_k)` deviate from their mean by
+    :math:`H(\bar c - c_k)` at every ``x``, so the gradient noise is additive
+    and its covariance does not depend on ``x``: SGD on this loss is exactly
+    the linear recursion of :func:`sgd_covariance`.
+
+    Attributes
+    ----------
+    hessian : ndarray, shape (d, d)
+        Symmetric positive definite :math:`H`.
+    centres : ndarray, shape (N, d)
+        Targets :math:`c_k`.
+    """
+
+    hessian: Array
+    centres: Array
+
+    @property
+    def minimum(self) -> Array:
+        r"""The minimiser :math:`\bar c` of the full loss."""
+        return self.centres.mean(axis=0)
+
+    def grads(self, x: ArrayLike) -> Array:
+        """Per-example gradients :math:`H(x - c_k)` at one point, shape ``(N, d)``."""
+        x = check.points("x", x, self.centres.shape[1])
+        return (x - self.centres) @ self.hessian.T
+
+    def batch_grad(self, x: Array, idx: NDArray[np.intp]) -> Array:
+        """Mini-batch gradients of eq. (1) for states ``(n, d)`` and batches ``(n, b)``."""
+        return (x - self.centres[idx].mean(axis=1)) @ self.hessian.T
+
+    def diffusion(self) -> Array:
+        """The diffusion matrix :math:`D` of eq. (2), the same at every ``x``."""
+        return diffusion_matrix(self.grads(self.minimum))
+
+    def noise_cov(self, b: int, replacement: bool = True) -> Array:
+        """Exact covariance of the mini-batch gradient (Appendix A.1 / A.2)."""
+        return covariance(self.grads(self.minimum), b, replacement)
+
+    def sgd_covariance(self, eta: float, b: int, replacement: bool = True) -> Array:
+        """Exact stationary covariance of discrete SGD (:func:`sgd_covariance`)."""
+        return sgd_covariance(self.hessian, self.noise_cov(b, replacement), eta)
+
+    def sde_covariance(self, eta: float, b: int, replacement: bool = True) -> Array:
+        r"""Stationary covariance of the continuous-time limit (Lemma 2).
+
+        :math:`H\Sigma + \Sigma H = \eta\,C_b`, i.e. :math:`2\beta^{-1}D`
+        with :math:`\beta^{-1} = \eta/2b` with replacement, and that
+        temperature times :math:`\frac{N-b}{N-1}` without.
+        """
+        eta = check.positive_scalar("eta", eta)
+        return lyapunov_covariance(self.hessian, self.noise_cov(b, replacement), eta / 2.0)
+
+    def run(self, eta: float, b: int, n_chains: int, n_steps: int, *,
+            replacement: bool = True, record_every: int | None = None,
+            seed: int | np.random.Generator | None = None) -> Array:
+        """SGD chains started at the minimum; records as :func:`sgd`.
+
+        Same batches and iterates as :func:`sgd` with :meth:`batch_grad` and the
+        same seed, computed faster: the batch means of the targets are gathered
+        for a whole chunk of steps at once, since the noise does not depend on ``x``.
+        """
+        n_chains = check.positive_int("n_chains", n_chains)
+        eta = check.positive_scalar("eta", eta)
+        n_steps = check.positive_int("n_steps", n_steps)
+        record_every = check.positive_int("record_every", record_every or n_steps)
+        sgd_covariance(self.hessian, np.zeros_like(self.hessian), eta)   # checks stability
+        rng = np.random.default_rng(seed)
+        x = np.tile(self.minimum, (n_chains, 1))
+        out = np.empty((n_steps // record_every + 1, *x.shape))
+        out[0] = x
+        step = eta * self.hessian.T
+        for start, batches in _batch_chunks(len(self.centres), b, n_steps, n_chains,
+                                            replacement, rng):
+            targets = np.stack([np.take(col, batches).mean(axis=-1)
+                                for col in self.centres.T], axis=-1)
+            for k, target in enumerate(targets, start + 1):
+                x = x - (x - target) @ step
+                if k % record_every == 0:
+                    out[k // record_every] = x
+        return out
+
+
+def anisotropic_quadratic(n: int = 32, seed: int = 0) -> CentredQuadratic:
+    r"""The 2-D example of the course: :math:`H` with eigenvalues 1 and 1/4 along axes
+    rotated by 30 degrees, and ``n`` Gaussian targets elongated along the
+    first axis, so that :math:`D` is anisotropic and not proportional to :math:`H`.
+    """
+    n = check.positive_int("n", n)
+    angle = np.pi / 6
+    rot = np.array([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]])
+    hessian = rot @ np.diag([1.0, 0.25]) @ rot.T
+    centres = np.random.default_rng(seed).normal(size=(n, 2)) * [1.0, 0.35]
+    return CentredQuadratic(hessian=0.5 * (hessian + hessian.T), centres=centres)
+
+
+def covariance_ellipse(mean: ArrayLike, cov: ArrayLike, n_sigma: float = 2.0,
+                       n_points: int = 100) -> Array:
+    r"""Points ``(n_points, 2)`` on the ellipse :math:`(x-m)^\top\Sigma^{-1}(x-m) = n_\sigma^2`."""
+    m = check.points("mean", mean, 2)
+    c = _psd("cov", _square("cov", cov, 2))
+    w, v = np.linalg.eigh(c)
+    t = np.linspace(0.0, 2.0 * np.pi, check.positive_int("n_points", n_points))
+    circle = np.stack([np.cos(t), np.sin(t)], axis=1)
+    return m + check.positive_scalar("n_sigma", n_sigma) * (circle * np.sqrt(
+        np.clip(w, 0.0, None))) @ v.T

@@ -110,3 +110,15 @@ def test_lyapunov_checks():
         lyapunov_covariance(-np.eye(2), np.eye(2), 1.0)
     with pytest.raises(ValueError, match="eta"):
         sgd_covariance(np.eye(2), np.eye(2), 3.0)
+
+
+@pytest.mark.parametrize("replacement", [True, False])
+def test_fast_quadratic_run_is_sgd(replacement):
+    from sgdlab.sgd import anisotropic_quadratic
+
+    q = anisotropic_quadratic(n=10)
+    fast = q.run(0.3, 4, 50, 30, replacement=replacement, record_every=10, seed=5)
+    slow = sgd(q.batch_grad, 10, np.tile(q.minimum, (50, 1)), 0.3, 4, 30,
+               replacement=replacement, record_every=10, seed=5)
+    assert fast.shape == (4, 50, 2)
+    assert np.abs(fast - slow).max() < 1e-12
