@@ -6,5 +6,7 @@ a slider in plain JavaScript (no kernel, nothing from a CDN).
 """
 
 from widgets.double_well import DoubleWellExplorer, double_well_explorer
+from widgets.sgd_noise import SGDNoiseExplorer, sgd_noise_explorer
 
-__all__ = ["DoubleWellExplorer", "double_well_explorer"]
+__all__ = ["DoubleWellExplorer", "SGDNoiseExplorer", "double_well_explorer",
+           "sgd_noise_explorer"]
