@@ -100,3 +100,22 @@ def load_mnist(split: str = "train", root: str | os.PathLike[str] | None = None
         raise ValueError(f"MNIST files in {folder} disagree: images {images.shape}, "
                          f"labels {labels.shape}")
     return images.astype(np.float64) / 255.0, labels.astype(np.int64)
+
+
+def pool(images: NDArray[np.float64], factor: int) -> NDArray[np.float64]:
+    """Average-pool images ``(n, h, w)`` by ``factor`` (28 x 28 -> 7 x 7 for 4).
+
+    Raises
+    ------
+    ValueError
+        If ``factor`` does not divide both sides.
+    """
+    arr = np.asarray(images, dtype=float)
+    if arr.ndim != 3:
+        raise ValueError(f"images must have shape (n, h, w), got {arr.shape}")
+    if not isinstance(factor, (int, np.integer)) or factor < 1 or arr.shape[1] % factor \
+            or arr.shape[2] % factor:
+        raise ValueError(f"factor must be a positive integer dividing {arr.shape[1:]}, "
+                         f"got {factor!r}")
+    n, h, w = arr.shape
+    return arr.reshape(n, h // factor, factor, w // factor, factor).mean(axis=(2, 4))

@@ -67,3 +67,13 @@ def test_bad_input(tmp_path):
     bad.write_bytes(gzip.compress(b"\x01\x02\x03\x04"))
     with pytest.raises(ValueError, match="path"):
         read_idx(bad)
+
+
+def test_pool():
+    from sgdlab.data import pool
+
+    images = np.arange(2 * 4 * 4, dtype=float).reshape(2, 4, 4)
+    out = pool(images, 2)
+    assert out.shape == (2, 2, 2) and out[0, 0, 0] == np.mean([0, 1, 4, 5])
+    with pytest.raises(ValueError, match="factor"):
+        pool(images, 3)
