@@ -230,6 +230,11 @@ def sample_batch_means(grads: ArrayLike, b: int, n_samples: int, replacement: bo
     ndarray, shape (n_samples, d)
     """
     g = _grads(grads)
-    idx = sample_batches(g.shape[0], b, check.positive_int("n_samples", n_samples),
-                         replacement, np.random.default_rng(seed))
-    return g[idx].mean(axis=1)
+    n, d = g.shape
+    b = _batch_size(b, n, replacement)
+    n_samples = check.positive_int("n_samples", n_samples)
+    rng = np.random.default_rng(seed)
+    chunk = max(1, 4_000_000 // (max(b, n) * d))      # bounds the memory of one gather
+    return np.concatenate([
+        g[sample_batches(n, b, min(chunk, n_samples - start), replacement, rng)].mean(axis=1)
+        for start in range(0, n_samples, chunk)])

@@ -278,3 +278,72 @@ def covariance_ellipse(mean: ArrayLike, cov: ArrayLike, n_sigma: float = 2.0,
     circle = np.stack([np.cos(t), np.sin(t)], axis=1)
     return m + check.positive_scalar("n_sigma", n_sigma) * (circle * np.sqrt(
         np.clip(w, 0.0, None))) @ v.T
+
+
+@dataclass(frozen=True)
+class LinearLeastSquares:
+    r"""Linear regression, :math:`f_k(x) = \tfrac12(a_k^\top x - y_k)^2`.
+
+    The full loss is :math:`f = \frac1N\sum_k f_k`.
+
+    Unlike :class:`CentredQuadratic`, the gradient noise depends on ``x``:
+    :math:`g_k = a_k(a_k^\top x - y_k)`.
+
+    Attributes
+    ----------
+    features : ndarray, shape (N, d)
+        Rows :math:`a_k`.
+    targets : ndarray, shape (N,)
+        :math:`y_k`.
+    """
+
+    features: Array
+    targets: Array
+
+    @property
+    def hessian(self) -> Array:
+        r""":math:`H = \frac1N\sum_k a_k a_k^\top`."""
+        return self.features.T @ self.features / len(self.features)
+
+    @property
+    def minimum(self) -> Array:
+        """The least-squares solution (SciPy's ``lstsq``)."""
+        return scipy.linalg.lstsq(self.features, self.targets)[0]
+
+    def grads(self, x: ArrayLike) -> Array:
+        """Per-example gradients at one point, shape ``(N, d)``."""
+        x = check.points("x", x, self.features.shape[1])
+        return self.features * (self.features @ x - self.targets)[:, None]
+
+    def batch_grad(self, x: Array, idx: NDArray[np.intp]) -> Array:
+        """Mini-batch gradients of eq. (1) for states ``(n, d)`` and batches ``(n, b)``."""
+        a = self.features[idx]
+        residual = np.einsum("nbd,nd->nb", a, x) - self.targets[idx]
+        return np.einsum("nbd,nb->nd", a, residual) / idx.shape[1]
+
+    def sgd_covariance(self, eta: float, b: int) -> Array:
+        r"""Exact stationary covariance of SGD with replacement, multiplicative noise included.
+
+        With :math:`e = x - \hat x`, a step is :math:`e' = (I - \eta\hat A)e + \eta\hat g`
+        with :math:`\hat A = \frac1b\sum_{i\in b}a_ia_i^\top` and
+        :math:`\hat g = \frac1b\sum_{i\in b}a_ir_i` (:math:`r_i` the residuals at
+        :math:`\hat x`, so :math:`\mathbb E\hat g = 0`).  The second moment solves
+        :math:`M = \mathbb E[(I-\eta\hat A)M(I-\eta\hat A)] + \eta^2 D(\hat x)/b`,
+        a linear system in :math:`\mathrm{vec}\,M` with
+        :math:`\mathbb E[\hat A\otimes\hat A] = \frac1b\mathbb E[aa^\top\otimes aa^\top]
+        + (1-\frac1b)H\otimes H`.
+        """
+        eta = check.positive_scalar("eta", eta)
+        b = check.positive_int("b", b)
+        a, h = self.features, self.hessian
+        d = h.shape[0]
+        outer = np.einsum("ki,kj->kij", a, a)
+        a_kron_a = (np.einsum("kij,klm->iljm", outer, outer).reshape(d * d, d * d) / len(a) / b
+                    + (1.0 - 1.0 / b) * np.kron(h, h))
+        eye = np.eye(d)
+        k = np.eye(d * d) - eta * (np.kron(h, eye) + np.kron(eye, h)) + eta**2 * a_kron_a
+        if np.abs(np.linalg.eigvals(k)).max() >= 1:
+            raise ValueError(f"eta = {eta:g} is too large: SGD's second moment diverges")
+        noise = covariance(self.grads(self.minimum), b)
+        out = np.linalg.solve(np.eye(d * d) - k, eta**2 * noise.reshape(-1)).reshape(d, d)
+        return 0.5 * (out + out.T)

@@ -122,3 +122,22 @@ def test_fast_quadratic_run_is_sgd(replacement):
                replacement=replacement, record_every=10, seed=5)
     assert fast.shape == (4, 50, 2)
     assert np.abs(fast - slow).max() < 1e-12
+
+
+def test_linear_least_squares_exact_sgd_covariance():
+    from sgdlab.sgd import LinearLeastSquares
+
+    rng = np.random.default_rng(6)
+    a = rng.normal(size=(30, 2)) * np.array([1.0, 0.4])
+    model = LinearLeastSquares(a, a @ np.array([1.0, -1.0]) + 0.5 * rng.normal(size=30))
+    assert np.abs(model.grads(model.minimum).mean(axis=0)).max() < 1e-12
+    eta, b = 0.3, 2
+    exact = model.sgd_covariance(eta, b)
+    chains = sgd(model.batch_grad, 30, np.tile(model.minimum, (20_000, 1)), eta, b, 300,
+                 record_every=300, seed=7)[-1]
+    assert rel(np.cov(chains.T), exact) < 0.05
+    # without the multiplicative part of the noise the prediction is measurably lower
+    additive = sgd_covariance(model.hessian, covariance(model.grads(model.minimum), b), eta)
+    assert np.trace(exact) > 1.02 * np.trace(additive)
+    with pytest.raises(ValueError, match="eta"):
+        model.sgd_covariance(5.0, b)
