@@ -8,6 +8,12 @@ Modules, one idea each:
 - :mod:`sgdlab.dynamics`: noise-free flows and their long-time behaviour.
 - :mod:`sgdlab.grid`: grids and finite-difference operators in the plane.
 - :mod:`sgdlab.density`: histograms of samples against exact densities.
+- :mod:`sgdlab.minibatch`: the diffusion matrix (eq. 2) and the covariance of
+  a mini-batch gradient, with and without replacement (Appendix A).
+- :mod:`sgdlab.sgd`: discrete SGD chains and their stationary covariances
+  (discrete and continuous Lyapunov equations, Lemma 2).
+- :mod:`sgdlab.logistic`: logistic regression with per-example gradients.
+- :mod:`sgdlab.data`: real MNIST, read offline.
 """
 
 __version__ = "0.1.0"

@@ -7,10 +7,13 @@ a slider in plain JavaScript (no kernel, nothing from a CDN).
 
 from widgets.double_well import DoubleWellExplorer, double_well_explorer
 from widgets.local_entropy import LocalEntropyExplorer, local_entropy_explorer
+from widgets.sgd_noise import SGDNoiseExplorer, sgd_noise_explorer
 
 __all__ = [
     "DoubleWellExplorer",
     "LocalEntropyExplorer",
+    "SGDNoiseExplorer",
     "double_well_explorer",
     "local_entropy_explorer",
+    "sgd_noise_explorer",
 ]

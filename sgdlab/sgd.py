@@ -1,0 +1,349 @@
+"""Discrete SGD with real mini-batches, and its stationary covariance near a minimum.
+
+:func:`sgd` runs many independent chains of :math:`x_{k+1} = x_k - \\eta
+\\nabla f_b(x_k)` (eq. 1) at once.  Near a minimum with Hessian :math:`H`
+and gradient-noise covariance :math:`C` (:mod:`sgdlab.minibatch`), the
+stationary covariance of the iterates solves a discrete Lyapunov equation
+(:func:`sgd_covariance`), and that of the continuous-time limit (Lemma 2) a
+continuous one (:func:`lyapunov_covariance`); the two agree to first order in
+:math:`\\eta`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.linalg
+from numpy.typing import ArrayLike, NDArray
+
+from sgdlab import _validation as check
+from sgdlab.minibatch import covariance, diffusion_matrix, sample_batches
+
+Array = NDArray[np.float64]
+BatchGradient = Callable[[Array, NDArray[np.intp]], ArrayLike]
+
+
+def sgd(batch_grad: BatchGradient, n_examples: int, x0: ArrayLike, eta: float, b: int,
+        n_steps: int, *, replacement: bool = True, record_every: int = 1,
+        seed: int | np.random.Generator | None = None) -> Array:
+    r"""Run independent chains of mini-batch SGD, :math:`x_{k+1} = x_k - \eta\nabla f_b(x_k)`.
+
+    Parameters
+    ----------
+    batch_grad : callable
+        ``batch_grad(x, idx)`` maps states ``(n_chains, d)`` and batch indices
+        ``(n_chains, b)`` to the mini-batch gradients of eq. (1), ``(n_chains, d)``.
+    n_examples : int
+        Number of examples ``N``.
+    x0 : array_like, shape (d,) or (n_chains, d)
+        Initial states.
+    eta : float
+        Learning rate, > 0.
+    b : int
+        Batch size.
+    n_steps : int
+        Number of steps.
+    replacement : bool, default True
+        Draw each batch with replacement or as a uniform ``b``-subset.
+    record_every : int, default 1
+        Record every ``record_every``-th step (the initial state is recorded).
+    seed : int or numpy.random.Generator, optional
+
+    Returns
+    -------
+    ndarray, shape (n_steps // record_every + 1, n_chains, d)
+
+    Raises
+    ------
+    ValueError
+        If an argument is out of range or the iterates leave the finite
+        numbers (``eta`` too large).
+    """
+    x = np.array(x0, dtype=float, ndmin=2)
+    if x.ndim != 2:
+        raise ValueError(f"x0 must have shape (d,) or (n_chains, d), got {np.shape(x0)}")
+    x = check.points("x0", x, x.shape[1])
+    eta = check.positive_scalar("eta", eta)
+    n_steps = check.positive_int("n_steps", n_steps)
+    record_every = check.positive_int("record_every", record_every)
+    rng = np.random.default_rng(seed)
+    out = np.empty((n_steps // record_every + 1, *x.shape))
+    out[0] = x
+    for start, batches in _batch_chunks(n_examples, b, n_steps, x.shape[0], replacement, rng):
+        for k, idx in enumerate(batches, start + 1):
+            step = np.asarray(batch_grad(x, idx), dtype=float)
+            if step.shape != x.shape:
+                raise ValueError(f"batch_grad must return shape {x.shape}, got {step.shape}")
+            x = x - eta * step
+            if k % record_every == 0:
+                if not np.all(np.isfinite(x)):
+                    raise ValueError(f"SGD diverged by step {k}; reduce eta")
+                out[k // record_every] = x
+    return out
+
+
+def _batch_chunks(n_examples: int, b: int, n_steps: int, n_chains: int, replacement: bool,
+                  rng: np.random.Generator) -> Iterator[tuple[int, NDArray[np.intp]]]:
+    """Batch indices for ``n_steps`` steps of ``n_chains`` chains, drawn in chunks of steps.
+
+    Yields the index of the chunk's first step and indices ``(steps, n_chains, b)``.
+    """
+    chunk = max(1, min(n_steps, 2_000_000 // (n_chains * max(b, n_examples))))
+    for start in range(0, n_steps, chunk):
+        yield start, sample_batches(n_examples, b, (min(chunk, n_steps - start), n_chains),
+                                    replacement, rng)
+
+
+def _square(name: str, mat: ArrayLike, d: int | None = None) -> Array:
+    arr = np.asarray(mat, dtype=float)
+    if arr.ndim != 2 or arr.shape[0] != arr.shape[1] or (d is not None and arr.shape[0] != d):
+        raise ValueError(f"{name} must be a square matrix{'' if d is None else f' ({d}, {d})'}"
+                         f", got shape {np.shape(mat)}")
+    if not np.all(np.isfinite(arr)):
+        raise ValueError(f"{name} contains NaN or infinite entries")
+    return arr
+
+
+def _psd(name: str, mat: Array) -> Array:
+    size = np.abs(mat).max() + np.finfo(float).tiny
+    if np.abs(mat - mat.T).max() > 1e-10 * size:
+        raise ValueError(f"{name} must be symmetric")
+    if np.linalg.eigvalsh(mat).min() < -1e-10 * size:
+        raise ValueError(f"{name} must be positive semi-definite")
+    return mat
+
+
+def lyapunov_covariance(hessian: ArrayLike, diffusion: ArrayLike, beta_inv: float) -> Array:
+    r"""Stationary covariance of :math:`dx = -Hx\,dt + \sqrt{2\beta^{-1}D}\,dW` (Lemma 2).
+
+    The solution :math:`\Sigma` of :math:`H\Sigma + \Sigma H^\top = 2\beta^{-1}D`
+    (SciPy's ``solve_continuous_lyapunov``).
+
+    Parameters
+    ----------
+    hessian : array_like, shape (d, d)
+        :math:`H`, with eigenvalues of positive real part.
+    diffusion : array_like, shape (d, d)
+        :math:`D`, symmetric positive semi-definite.
+    beta_inv : float
+        :math:`\beta^{-1} = \eta/2b`, >= 0.
+    """
+    h = _square("hessian", hessian)
+    d = _psd("diffusion", _square("diffusion", diffusion, h.shape[0]))
+    beta_inv = check.positive_scalar("beta_inv", beta_inv, allow_zero=True)
+    if np.linalg.eigvals(h).real.min() <= 0:
+        raise ValueError("hessian must have eigenvalues of positive real part")
+    out = scipy.linalg.solve_continuous_lyapunov(-h, -2.0 * beta_inv * d)
+    return 0.5 * (out + out.T)
+
+
+def sgd_covariance(hessian: ArrayLike, noise_cov: ArrayLike, eta: float) -> Array:
+    r"""Exact stationary covariance of SGD on a quadratic with additive noise.
+
+    For :math:`x_{k+1} = x_k - \eta(Hx_k + \xi_k)` with i.i.d. zero-mean
+    :math:`\xi_k` of covariance :math:`C`, the solution of
+    :math:`\Sigma = (I - \eta H)\Sigma(I - \eta H)^\top + \eta^2 C`
+    (SciPy's ``solve_discrete_lyapunov``).  It equals
+    :func:`lyapunov_covariance` with :math:`2\beta^{-1}D = \eta C` up to
+    :math:`O(\eta)` relative terms.
+
+    Parameters
+    ----------
+    hessian : array_like, shape (d, d)
+    noise_cov : array_like, shape (d, d)
+        :math:`C`, e.g. :func:`sgdlab.minibatch.covariance`.
+    eta : float
+        Learning rate; :math:`I - \eta H` must have spectral radius < 1.
+    """
+    h = _square("hessian", hessian)
+    c = _psd("noise_cov", _square("noise_cov", noise_cov, h.shape[0]))
+    eta = check.positive_scalar("eta", eta)
+    a = np.eye(h.shape[0]) - eta * h
+    if np.abs(np.linalg.eigvals(a)).max() >= 1:
+        raise ValueError(f"eta = {eta:g} is too large: SGD does not converge on this Hessian")
+    out = scipy.linalg.solve_discrete_lyapunov(a, eta**2 * c)
+    return 0.5 * (out + out.T)
+
+
+@dataclass(frozen=True)
+class CentredQuadratic:
+    r"""Least squares with per-example targets, :math:`f_k(x) = \tfrac12 (x-c_k)^\top H (x-c_k)`.
+
+    The full loss :math:`f = \frac1N\sum_k f_k` is a quadratic with Hessian
+    :math:`H` and minimum at the mean target :math:`\bar c`.  The
+    per-example gradients :math:`H(x - c_k)` deviate from their mean by
+    :math:`H(\bar c - c_k)` at every ``x``, so the gradient noise is additive
+    and its covariance does not depend on ``x``: SGD on this loss is exactly
+    the linear recursion of :func:`sgd_covariance`.
+
+    Attributes
+    ----------
+    hessian : ndarray, shape (d, d)
+        Symmetric positive definite :math:`H`.
+    centres : ndarray, shape (N, d)
+        Targets :math:`c_k`.
+    """
+
+    hessian: Array
+    centres: Array
+
+    @property
+    def minimum(self) -> Array:
+        r"""The minimiser :math:`\bar c` of the full loss."""
+        return self.centres.mean(axis=0)
+
+    def grads(self, x: ArrayLike) -> Array:
+        """Per-example gradients :math:`H(x - c_k)` at one point, shape ``(N, d)``."""
+        x = check.points("x", x, self.centres.shape[1])
+        return (x - self.centres) @ self.hessian.T
+
+    def batch_grad(self, x: Array, idx: NDArray[np.intp]) -> Array:
+        """Mini-batch gradients of eq. (1) for states ``(n, d)`` and batches ``(n, b)``."""
+        return (x - self.centres[idx].mean(axis=1)) @ self.hessian.T
+
+    def diffusion(self) -> Array:
+        """The diffusion matrix :math:`D` of eq. (2), the same at every ``x``."""
+        return diffusion_matrix(self.grads(self.minimum))
+
+    def noise_cov(self, b: int, replacement: bool = True) -> Array:
+        """Exact covariance of the mini-batch gradient (Appendix A.1 / A.2)."""
+        return covariance(self.grads(self.minimum), b, replacement)
+
+    def sgd_covariance(self, eta: float, b: int, replacement: bool = True) -> Array:
+        """Exact stationary covariance of discrete SGD (:func:`sgd_covariance`)."""
+        return sgd_covariance(self.hessian, self.noise_cov(b, replacement), eta)
+
+    def sde_covariance(self, eta: float, b: int, replacement: bool = True) -> Array:
+        r"""Stationary covariance of the continuous-time limit (Lemma 2).
+
+        :math:`H\Sigma + \Sigma H = \eta\,C_b`, i.e. :math:`2\beta^{-1}D`
+        with :math:`\beta^{-1} = \eta/2b` with replacement, and that
+        temperature times :math:`\frac{N-b}{N-1}` without.
+        """
+        eta = check.positive_scalar("eta", eta)
+        return lyapunov_covariance(self.hessian, self.noise_cov(b, replacement), eta / 2.0)
+
+    def run(self, eta: float, b: int, n_chains: int, n_steps: int, *,
+            replacement: bool = True, record_every: int | None = None,
+            seed: int | np.random.Generator | None = None) -> Array:
+        """SGD chains started at the minimum; records as :func:`sgd`.
+
+        Same batches and iterates as :func:`sgd` with :meth:`batch_grad` and the
+        same seed, computed faster: the batch means of the targets are gathered
+        for a whole chunk of steps at once, since the noise does not depend on ``x``.
+        """
+        n_chains = check.positive_int("n_chains", n_chains)
+        eta = check.positive_scalar("eta", eta)
+        n_steps = check.positive_int("n_steps", n_steps)
+        record_every = check.positive_int("record_every", record_every or n_steps)
+        sgd_covariance(self.hessian, np.zeros_like(self.hessian), eta)   # checks stability
+        rng = np.random.default_rng(seed)
+        x = np.tile(self.minimum, (n_chains, 1))
+        out = np.empty((n_steps // record_every + 1, *x.shape))
+        out[0] = x
+        step = eta * self.hessian.T
+        for start, batches in _batch_chunks(len(self.centres), b, n_steps, n_chains,
+                                            replacement, rng):
+            targets = np.stack([np.take(col, batches).mean(axis=-1)
+                                for col in self.centres.T], axis=-1)
+            for k, target in enumerate(targets, start + 1):
+                x = x - (x - target) @ step
+                if k % record_every == 0:
+                    out[k // record_every] = x
+        return out
+
+
+def anisotropic_quadratic(n: int = 32, seed: int = 0) -> CentredQuadratic:
+    r"""The 2-D example of the course: :math:`H` with eigenvalues 1 and 1/4 along axes
+    rotated by 30 degrees, and ``n`` Gaussian targets elongated along the
+    first axis, so that :math:`D` is anisotropic and not proportional to :math:`H`.
+    """
+    n = check.positive_int("n", n)
+    angle = np.pi / 6
+    rot = np.array([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]])
+    hessian = rot @ np.diag([1.0, 0.25]) @ rot.T
+    centres = np.random.default_rng(seed).normal(size=(n, 2)) * [1.0, 0.35]
+    return CentredQuadratic(hessian=0.5 * (hessian + hessian.T), centres=centres)
+
+
+def covariance_ellipse(mean: ArrayLike, cov: ArrayLike, n_sigma: float = 2.0,
+                       n_points: int = 100) -> Array:
+    r"""Points ``(n_points, 2)`` on the ellipse :math:`(x-m)^\top\Sigma^{-1}(x-m) = n_\sigma^2`."""
+    m = check.points("mean", mean, 2)
+    c = _psd("cov", _square("cov", cov, 2))
+    w, v = np.linalg.eigh(c)
+    t = np.linspace(0.0, 2.0 * np.pi, check.positive_int("n_points", n_points))
+    circle = np.stack([np.cos(t), np.sin(t)], axis=1)
+    return m + check.positive_scalar("n_sigma", n_sigma) * (circle * np.sqrt(
+        np.clip(w, 0.0, None))) @ v.T
+
+
+@dataclass(frozen=True)
+class LinearLeastSquares:
+    r"""Linear regression, :math:`f_k(x) = \tfrac12(a_k^\top x - y_k)^2`.
+
+    The full loss is :math:`f = \frac1N\sum_k f_k`.
+
+    Unlike :class:`CentredQuadratic`, the gradient noise depends on ``x``:
+    :math:`g_k = a_k(a_k^\top x - y_k)`.
+
+    Attributes
+    ----------
+    features : ndarray, shape (N, d)
+        Rows :math:`a_k`.
+    targets : ndarray, shape (N,)
+        :math:`y_k`.
+    """
+
+    features: Array
+    targets: Array
+
+    @property
+    def hessian(self) -> Array:
+        r""":math:`H = \frac1N\sum_k a_k a_k^\top`."""
+        return self.features.T @ self.features / len(self.features)
+
+    @property
+    def minimum(self) -> Array:
+        """The least-squares solution (SciPy's ``lstsq``)."""
+        return scipy.linalg.lstsq(self.features, self.targets)[0]
+
+    def grads(self, x: ArrayLike) -> Array:
+        """Per-example gradients at one point, shape ``(N, d)``."""
+        x = check.points("x", x, self.features.shape[1])
+        return self.features * (self.features @ x - self.targets)[:, None]
+
+    def batch_grad(self, x: Array, idx: NDArray[np.intp]) -> Array:
+        """Mini-batch gradients of eq. (1) for states ``(n, d)`` and batches ``(n, b)``."""
+        a = self.features[idx]
+        residual = np.einsum("nbd,nd->nb", a, x) - self.targets[idx]
+        return np.einsum("nbd,nb->nd", a, residual) / idx.shape[1]
+
+    def sgd_covariance(self, eta: float, b: int) -> Array:
+        r"""Exact stationary covariance of SGD with replacement, multiplicative noise included.
+
+        With :math:`e = x - \hat x`, a step is :math:`e' = (I - \eta\hat A)e + \eta\hat g`
+        with :math:`\hat A = \frac1b\sum_{i\in b}a_ia_i^\top` and
+        :math:`\hat g = \frac1b\sum_{i\in b}a_ir_i` (:math:`r_i` the residuals at
+        :math:`\hat x`, so :math:`\mathbb E\hat g = 0`).  The second moment solves
+        :math:`M = \mathbb E[(I-\eta\hat A)M(I-\eta\hat A)] + \eta^2 D(\hat x)/b`,
+        a linear system in :math:`\mathrm{vec}\,M` with
+        :math:`\mathbb E[\hat A\otimes\hat A] = \frac1b\mathbb E[aa^\top\otimes aa^\top]
+        + (1-\frac1b)H\otimes H`.
+        """
+        eta = check.positive_scalar("eta", eta)
+        b = check.positive_int("b", b)
+        a, h = self.features, self.hessian
+        d = h.shape[0]
+        outer = np.einsum("ki,kj->kij", a, a)
+        a_kron_a = (np.einsum("kij,klm->iljm", outer, outer).reshape(d * d, d * d) / len(a) / b
+                    + (1.0 - 1.0 / b) * np.kron(h, h))
+        eye = np.eye(d)
+        k = np.eye(d * d) - eta * (np.kron(h, eye) + np.kron(eye, h)) + eta**2 * a_kron_a
+        if np.abs(np.linalg.eigvals(k)).max() >= 1:
+            raise ValueError(f"eta = {eta:g} is too large: SGD's second moment diverges")
+        noise = covariance(self.grads(self.minimum), b)
+        out = np.linalg.solve(np.eye(d * d) - k, eta**2 * noise.reshape(-1)).reshape(d, d)
+        return 0.5 * (out + out.T)
