@@ -31,7 +31,8 @@ def test_steady_state_of_isotropic_noise_is_gibbs_with_order_two():
 
 def test_potential_form_gives_the_discrete_gibbs_law_exactly():
     grid = cell_grid([[-2.0, 2.0], [-2.0, 2.0]], 30)
-    f = lambda x: (x[..., 0] ** 2 - 1) ** 2 / 4 + x[..., 1] ** 2 / 2 + 0.3 * x[..., 0] * x[..., 1]
+    def f(x):
+        return (x[..., 0] ** 2 - 1) ** 2 / 4 + x[..., 1] ** 2 / 2 + 0.3 * x[..., 0] * x[..., 1]
     fp = fokker_planck(grid, 1.3, f=f, diffusion=0.7)
     np.testing.assert_allclose(fp.steady_state(), gibbs(f, grid, 1.3 / 0.7), rtol=1e-10)
 
