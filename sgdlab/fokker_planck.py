@@ -73,6 +73,10 @@ class FokkerPlanck:
         rhs = np.zeros(a.shape[0])
         rhs[0] = 1.0
         rho = splinalg.spsolve(a.tocsc(), rhs)
+        if rho.min() < -1e-9 * rho.max():
+            raise ValueError(f"the steady state has negative cells ({rho.min():.3g}); refine n")
+        rho = np.maximum(rho, 0.0)                  # round-off of the LU solve in the far tails
+        rho /= rho.sum() * n
         rho.setflags(write=False)
         return rho.reshape(self.grid.shape)
 
@@ -81,7 +85,9 @@ class FokkerPlanck:
 
         The null vector of the generator, by one sparse LU solve with the first
         equation replaced by :math:`\sum_c \rho_c |c| = 1` (Assumption 3: the
-        null space is one-dimensional).
+        null space is one-dimensional).  The generator is an M-matrix, so the
+        exact solution is positive; round-off of order :math:`10^{-16}\max\rho`
+        in the far tails is set to zero.
         """
         return self._steady
 
@@ -149,11 +155,12 @@ class FokkerPlanck:
         return out.reshape(*self.grid.shape, self.grid.dim)
 
     def potential(self) -> Array:
-        r""":math:`\Phi = -\beta^{-1}\log\rho_{ss}` (eq. 5), with :math:`\rho_{ss}` normalised."""
-        rho = self.steady_state()
-        if rho.min() <= 0:
-            raise ValueError("the steady state is not positive everywhere: refine the grid n")
-        return -np.log(rho) / self.beta
+        r""":math:`\Phi = -\beta^{-1}\log\rho_{ss}` (eq. 5), with :math:`\rho_{ss}` normalised.
+
+        Cells where :math:`\rho_{ss}` underflows to zero get :math:`+\infty`.
+        """
+        with np.errstate(divide="ignore"):
+            return -np.log(self.steady_state()) / self.beta
 
     def force(self) -> Array:
         r"""The force :math:`j = -\nabla f + D\nabla\Phi - \beta^{-1}\nabla\cdot D` (eq. 8).
@@ -191,7 +198,9 @@ class FokkerPlanck:
         phi = self.potential() if phi is None else np.asarray(phi, dtype=float)
         if phi.shape != self.grid.shape:
             raise ValueError(f"phi must have shape {self.grid.shape}, got {phi.shape}")
-        return float(np.sum(rho * phi) * self.grid.volume) - self.entropy(rho) / self.beta
+        pos = rho > 0
+        energy = float(np.sum(rho[pos] * phi[pos]) * self.grid.volume)
+        return energy - self.entropy(rho) / self.beta
 
     def _density(self, name: str, rho: ArrayLike, normalise: bool = True) -> Array:
         arr = np.asarray(rho, dtype=float)
