@@ -7,14 +7,23 @@ The equation, in Itô form, is
     = -\nabla\cdot J,\qquad
     J = -\nabla f\,\rho - \beta^{-1}\nabla\cdot(D\rho),
 
-on a box with no flux through its boundary.  The unknowns are cell averages
-of :math:`\rho`.  Each interior face carries one flux, a linear combination of
-cell values: the drift and the diagonal diffusion :math:`D_{aa}` by the
-Scharfetter-Gummel (exponential fitting) formula, which keeps the generator an
-M-matrix for any cell Péclet number, and the cross-diffusion
-:math:`\partial_b(D_{ab}\rho)` by central differences averaged onto the face.
-Every flux leaves one cell and enters its neighbour, so the columns of the
-generator sum to zero and mass is conserved to round-off.
+on a box with no flux through its boundary.  The unknowns are cell values of
+:math:`\rho`; mass moves between neighbouring cells along links.  Axis links
+carry the drift and the axis part of :math:`D` by the Scharfetter-Gummel
+(exponential fitting) formula, an M-matrix for any cell Péclet number.  In 2-D
+the cross-diffusion is written as :math:`D = \sum_v a_v v v^\top` over the
+lattice vectors :math:`v = (h_1, 0), (0, h_2), (h_1, \pm h_2)` with
+:math:`a_v \ge 0` (possible when :math:`D` is diagonally dominant in grid
+units), so that :math:`\nabla\cdot\nabla\cdot(D\rho) = \sum_v (v\cdot\nabla)^2(a_v\rho)`
+is carried by the diagonal links with non-negative weights.  Every link rate
+leaves one cell and enters another, so the columns of the generator sum to
+zero and mass is conserved to round-off; with non-negative off-diagonal
+entries, implicit Euler keeps densities non-negative.
+
+The scheme is second-order accurate in space for smooth :math:`f` and
+:math:`D`; where :math:`D_{12}` changes sign the split of :math:`D` between
+the two diagonal directions has a kink, and the accuracy drops to first order
+there.
 """
 
 from __future__ import annotations
@@ -75,7 +84,9 @@ class FokkerPlanck:
         rho = splinalg.spsolve(a.tocsc(), rhs)
         if rho.min() < -1e-9 * rho.max():
             raise ValueError(f"the steady state has negative cells ({rho.min():.3g}); refine n")
-        rho = np.maximum(rho, 0.0)                  # round-off of the LU solve in the far tails
+        # the LU solve fixes values only down to eps * max(rho): in the far tails, where
+        # the exact null vector is smaller, it returns round-off of either sign
+        rho = np.maximum(rho, np.finfo(float).eps * rho.max())
         rho /= rho.sum() * n
         rho.setflags(write=False)
         return rho.reshape(self.grid.shape)
@@ -86,8 +97,10 @@ class FokkerPlanck:
         The null vector of the generator, by one sparse LU solve with the first
         equation replaced by :math:`\sum_c \rho_c |c| = 1` (Assumption 3: the
         null space is one-dimensional).  The generator is an M-matrix, so the
-        exact solution is positive; round-off of order :math:`10^{-16}\max\rho`
-        in the far tails is set to zero.
+        exact solution is positive; where it falls below the accuracy of the
+        solve, :math:`\epsilon\max\rho` (:math:`\epsilon` the machine
+        epsilon), the value is set to :math:`\epsilon\max\rho`, so that
+        :math:`\rho_{ss} > 0` and :math:`\log\rho_{ss}` is finite.
         """
         return self._steady
 
@@ -157,10 +170,10 @@ class FokkerPlanck:
     def potential(self) -> Array:
         r""":math:`\Phi = -\beta^{-1}\log\rho_{ss}` (eq. 5), with :math:`\rho_{ss}` normalised.
 
-        Cells where :math:`\rho_{ss}` underflows to zero get :math:`+\infty`.
+        Far in the tails, where :math:`\rho_{ss}` is below the accuracy of the
+        solve (see :meth:`steady_state`), :math:`\Phi` saturates.
         """
-        with np.errstate(divide="ignore"):
-            return -np.log(self.steady_state()) / self.beta
+        return -np.log(self.steady_state()) / self.beta
 
     def force(self) -> Array:
         r"""The force :math:`j = -\nabla f + D\nabla\Phi - \beta^{-1}\nabla\cdot D` (eq. 8).
@@ -170,10 +183,17 @@ class FokkerPlanck:
         differences; shape ``grid.shape + (d,)``.
         """
         grad_phi = _gradient(self.potential(), self.grid)
-        div_d = sum(_gradient(self.diffusion[..., :, b], self.grid)[..., b]
-                    for b in range(self.grid.dim))
         return (-self.grad_f + np.einsum("...ij,...j->...i", self.diffusion, grad_phi)
-                - div_d / self.beta)
+                - self.div_diffusion() / self.beta)
+
+    def div_diffusion(self) -> Array:
+        r""":math:`(\nabla\cdot D)_i = \sum_j \partial_j D_{ij}` at the cell centres.
+
+        By second-order differences; shape ``grid.shape + (d,)``.
+        """
+        d = self.grid.dim
+        return sum(np.take(_gradient(self.diffusion[..., :, b], self.grid), b, axis=d)
+                   for b in range(d))
 
     def entropy(self, rho: ArrayLike) -> float:
         r"""Differential entropy :math:`H(\rho) = -\int\rho\log\rho` of the cell density."""

@@ -193,12 +193,15 @@ def swirling_diffusion(x: ArrayLike, strength: float = 0.3) -> Array:
     r"""An anisotropic, state-dependent diffusion matrix field :math:`D(x)`.
 
     .. math::
-        D(x) = \begin{pmatrix} 1 & s\tanh(x_1 x_2) \\
-        s\tanh(x_1 x_2) & 0.4 + 0.3\,e^{-x_1^2} \end{pmatrix},
+        D(x) = \begin{pmatrix} 1 & s\,\sigma(x) \\
+        s\,\sigma(x) & 0.4 + 0.3\,e^{-x_1^2} \end{pmatrix},\qquad
+        \sigma(x) = \tfrac12\big(1 + \tanh(x_1 x_2)\big),
 
     symmetric and diagonally dominant (hence positive definite) for
     :math:`|s| < 0.4`; its eigenvectors turn with :math:`x`, so it is not a
-    multiple of the identity anywhere.
+    multiple of the identity anywhere.  The off-diagonal entry keeps the sign
+    of :math:`s`, so the finite-volume scheme of
+    :mod:`sgdlab.fokker_planck` stays second-order for it.
 
     Parameters
     ----------
@@ -214,6 +217,6 @@ def swirling_diffusion(x: ArrayLike, strength: float = 0.3) -> Array:
     s = check.finite_scalar("strength", strength)
     if abs(s) >= 0.4:
         raise ValueError(f"strength must satisfy |s| < 0.4, got {s}")
-    off = s * np.tanh(x[..., 0] * x[..., 1])
+    off = s * 0.5 * (1.0 + np.tanh(x[..., 0] * x[..., 1]))
     d22 = 0.4 + 0.3 * np.exp(-x[..., 0] ** 2)
     return np.stack([np.stack([np.ones_like(off), off], -1), np.stack([off, d22], -1)], -2)
