@@ -125,3 +125,19 @@ def test_validation():
         fp.evolve(-np.ones(grid.shape), 1.0, 2)
     with pytest.raises(ValueError, match="n_steps"):
         fp.evolve(np.ones(grid.shape), 1.0, 0)
+
+
+def test_force_of_an_ou_process_is_the_linear_closed_form():
+    h = np.array([[1.0, 0.3], [0.3, 2.0]])
+    d = np.array([[1.0, 0.5], [0.5, 0.8]])
+    beta = 2.0
+    cov = linalg.solve_continuous_lyapunov(h, 2.0 / beta * d)
+    errors = []
+    for n in (40, 80):
+        grid = cell_grid([[-3.0, 3.0], [-3.0, 3.0]], n)
+        fp = fokker_planck(grid, beta, grad_f=lambda x: x @ h.T, diffusion=d)
+        exact = grid.points @ (-h + d @ np.linalg.inv(cov) / beta).T     # eq. (8)
+        inner = fp.steady_state() > 1e-2 * fp.steady_state().max()
+        errors.append(np.abs(fp.force() - exact)[inner].max() / np.abs(exact[inner]).max())
+        assert np.abs(fp.div_diffusion()).max() < 1e-13
+    assert errors[0] / errors[1] > 3.5
