@@ -63,8 +63,23 @@ class Solution:
 class FokkerPlanck:
     r"""Finite-volume discretisation of (FP) on a :class:`~sgdlab.grid.CellGrid`.
 
-    Build it with :func:`fokker_planck`.  ``generator`` is the sparse matrix
-    :math:`A` with :math:`d\rho/dt = A\rho` on the flattened cell values.
+    Build it with :func:`fokker_planck`.
+
+    Attributes
+    ----------
+    grid : CellGrid
+    beta : float
+    generator : scipy.sparse.csc_matrix
+        :math:`A` with :math:`d\rho/dt = A\rho` on the flattened cell values
+        (C order); its columns sum to zero.
+    links : tuple
+        One entry ``(v, src, dst, rates)`` per link family: the lattice vector
+        ``v``, the flat indices of the cells ``c`` and ``c + v``, and the sparse
+        map from cell values to the rate carried from ``c`` to ``c + v``.
+    grad_f : ndarray, shape grid.shape + (d,)
+        :math:`\nabla f` at the cell centres.
+    diffusion : ndarray, shape grid.shape + (d, d)
+        :math:`D` at the cell centres.
     """
 
     grid: CellGrid
@@ -109,8 +124,10 @@ class FokkerPlanck:
 
         One step solves :math:`(I - \Delta t\,A)\rho_{k+1} = \rho_k` with one
         LU factorisation for all steps.  Columns of :math:`A` sum to zero, so
-        mass is conserved to round-off; for diagonal :math:`D` the matrix
-        :math:`A` is an M-matrix and every step keeps :math:`\rho \ge 0`.
+        mass is conserved to round-off; off-diagonal entries of :math:`A` are
+        non-negative (:func:`fokker_planck` ensures it), so
+        :math:`(I - \Delta t A)^{-1} \ge 0` entrywise and every step keeps
+        :math:`\rho \ge 0`, for any :math:`\Delta t`.
 
         Parameters
         ----------
@@ -126,9 +143,9 @@ class FokkerPlanck:
         Raises
         ------
         ValueError
-            If ``rho0`` is not a density on the grid, or a step produces a
-            negative density (possible only with cross-diffusion on too coarse
-            a grid).
+            If ``rho0`` is not a density on the grid, or round-off makes a step
+            negative beyond :math:`10^{-12}\max\rho` (a safeguard; the scheme
+            is positive).
         """
         rho = self._density("rho0", rho0)
         t = check.positive_scalar("t", t)
@@ -143,7 +160,7 @@ class FokkerPlanck:
             x = lu.solve(x)
             if x.min() < -1e-12 * x.max():
                 raise ValueError(
-                    f"step {k} made the density negative ({x.min():.3g}): refine the grid n"
+                    f"round-off made step {k} negative ({x.min():.3g}); try fewer, larger steps"
                 )
             if k % record_every == 0:
                 out.append(x.reshape(self.grid.shape))
@@ -313,7 +330,9 @@ def fokker_planck(
     ------
     ValueError
         If ``beta`` is not positive, ``D`` is not symmetric positive definite
-        at every cell and face, or the drift is not finite.
+        at every cell and face, or not diagonally dominant in grid units
+        (:math:`D_{aa} > \sum_{b\ne a}|D_{ab}|\,h_a/h_b`, needed for a positive
+        scheme), or the drift is not finite.
     """
     if not isinstance(grid, CellGrid):
         raise ValueError(f"grid must be a CellGrid, got {type(grid).__name__}")

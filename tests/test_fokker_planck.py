@@ -112,6 +112,12 @@ def test_validation():
         fokker_planck(grid, 1.0, grad_f=lambda x: x, diffusion=[[1.0, 2.0], [2.0, 1.0]])
     with pytest.raises(ValueError, match="diffusion"):
         fokker_planck(grid, 1.0, grad_f=lambda x: x, diffusion=-1.0)
+    with pytest.raises(ValueError, match="diagonally dominant"):
+        fokker_planck(grid, 1.0, grad_f=lambda x: x, diffusion=[[1.0, 0.6], [0.6, 0.5]])
+    with pytest.raises(ValueError, match="grid"):
+        fokker_planck(grid.nodes(), 1.0, grad_f=lambda x: x)
+    with pytest.raises(ValueError, match="dim"):
+        cell_grid([[-1.0, 1.0]], 5).nodes()
     with pytest.raises(ValueError, match="grad_f and f"):
         fokker_planck(grid, 1.0)
     with pytest.raises(ValueError, match="grad_f"):
