@@ -96,3 +96,75 @@ def _field(v: ArrayLike, grid: Grid2D) -> Array:
     if arr.shape != want:
         raise ValueError(f"v must have shape {want} to match the grid, got {arr.shape}")
     return arr
+
+
+@dataclass(frozen=True)
+class CellGrid:
+    """Uniform cells of a box in one or two dimensions, for finite volumes.
+
+    ``edges[a]`` holds the cell faces along axis ``a``; cell ``(i, k)`` is
+    ``[edges[0][i], edges[0][i+1]] x [edges[1][k], edges[1][k+1]]``.
+    Build it with :func:`cell_grid`.
+    """
+
+    edges: tuple[Array, ...]
+
+    @property
+    def dim(self) -> int:
+        """Number of axes, 1 or 2."""
+        return len(self.edges)
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        """Number of cells per axis."""
+        return tuple(e.size - 1 for e in self.edges)
+
+    @property
+    def spacing(self) -> tuple[float, ...]:
+        """Cell widths per axis."""
+        return tuple(float(e[1] - e[0]) for e in self.edges)
+
+    @property
+    def volume(self) -> float:
+        """Length (1-D) or area (2-D) of one cell."""
+        return float(np.prod(self.spacing))
+
+    @property
+    def centres(self) -> tuple[Array, ...]:
+        """Cell centres per axis."""
+        return tuple((e[1:] + e[:-1]) / 2.0 for e in self.edges)
+
+    @property
+    def points(self) -> Array:
+        """Cell centres, shape ``shape + (dim,)``."""
+        return np.stack(np.meshgrid(*self.centres, indexing="ij"), axis=-1)
+
+    def nodes(self) -> Grid2D:
+        """The cell centres of a 2-D cell grid as a :class:`Grid2D`, for :func:`gradient` etc."""
+        if self.dim != 2:
+            raise ValueError(f"nodes() needs a 2-D cell grid, this one has dim {self.dim}")
+        return Grid2D(*self.centres)
+
+
+def cell_grid(box: ArrayLike, n: int | tuple[int, ...]) -> CellGrid:
+    """Uniform cells, ``n`` (or one count per axis) per axis, on ``box = [[lo, hi], ...]``.
+
+    Parameters
+    ----------
+    box : array_like, shape (d, 2)
+        Bounds per axis, ``d`` = 1 or 2.
+    n : int or tuple of int
+        Cells per axis, at least 3.
+    """
+    bounds = check.box("box", box)
+    d = bounds.shape[0]
+    if d not in (1, 2):
+        raise ValueError(f"box must have 1 or 2 axes, got {d}")
+    counts = (n,) * d if np.ndim(n) == 0 else tuple(n)
+    if len(counts) != d:
+        raise ValueError(f"n must give one cell count per axis ({d}), got {n!r}")
+    counts = tuple(check.positive_int("n", c) for c in counts)
+    if min(counts) < 3:
+        raise ValueError(f"n must be at least 3 cells per axis, got {counts}")
+    return CellGrid(edges=tuple(np.linspace(lo, hi, c + 1)
+                                for (lo, hi), c in zip(bounds, counts, strict=True)))

@@ -282,3 +282,75 @@ def local_entropy(f: Callable[[Array], ArrayLike] | ArrayLike, gamma: float,
             out[lost] = special.logsumexp(moved[..., None, :] + log_kernel, axis=-1)[lost]
         log_p = np.moveaxis(out, -1, axis)
     return -log_p
+
+
+@dataclass(frozen=True)
+class TiltedWell:
+    r"""A non-quadratic loss in the plane with two minima of unequal depth.
+
+    :math:`f(x) = (x_1^2 - 1)^2/4 + x_2^2/2 + c\,x_1 x_2 + t\,x_1`: a double
+    well along :math:`x_1`, coupled to :math:`x_2` by ``c`` and tilted by
+    ``t`` so that the two minima differ.
+
+    Parameters
+    ----------
+    coupling : float
+        :math:`c`, with :math:`|c| < 1/\sqrt2` so that :math:`f` grows at infinity.
+    tilt : float
+        :math:`t`.
+    """
+
+    coupling: float
+    tilt: float
+
+    def __post_init__(self) -> None:
+        c = check.finite_scalar("coupling", self.coupling)
+        if abs(c) >= math.sqrt(0.5):
+            raise ValueError(f"coupling must satisfy |c| < 1/sqrt(2), got {c}")
+        object.__setattr__(self, "coupling", c)
+        object.__setattr__(self, "tilt", check.finite_scalar("tilt", self.tilt))
+
+    def f(self, x: ArrayLike) -> Array:
+        """The loss :math:`f(x)`, shape ``(...)``."""
+        x = check.points("x", x, 2)
+        return ((x[..., 0] ** 2 - 1.0) ** 2 / 4.0 + x[..., 1] ** 2 / 2.0
+                + self.coupling * x[..., 0] * x[..., 1] + self.tilt * x[..., 0])
+
+    def grad_f(self, x: ArrayLike) -> Array:
+        r""":math:`\nabla f(x)`, shape ``(..., 2)``."""
+        x = check.points("x", x, 2)
+        return np.stack([x[..., 0] * (x[..., 0] ** 2 - 1.0) + self.coupling * x[..., 1]
+                         + self.tilt, x[..., 1] + self.coupling * x[..., 0]], axis=-1)
+
+
+def swirling_diffusion(x: ArrayLike, strength: float = 0.3) -> Array:
+    r"""An anisotropic, state-dependent diffusion matrix field :math:`D(x)`.
+
+    .. math::
+        D(x) = \begin{pmatrix} 1 & s\,\sigma(x) \\
+        s\,\sigma(x) & 0.4 + 0.3\,e^{-x_1^2} \end{pmatrix},\qquad
+        \sigma(x) = \tfrac12\big(1 + \tanh(x_1 x_2)\big),
+
+    symmetric and diagonally dominant (hence positive definite) for
+    :math:`|s| < 0.4`; its eigenvectors turn with :math:`x`, so it is not a
+    multiple of the identity anywhere.  The off-diagonal entry keeps the sign
+    of :math:`s`, so the finite-volume scheme of
+    :mod:`sgdlab.fokker_planck` stays second-order for it.
+
+    Parameters
+    ----------
+    x : array_like, shape (..., 2)
+    strength : float, default 0.3
+        :math:`s`, with :math:`|s| < 0.4`.
+
+    Returns
+    -------
+    ndarray, shape (..., 2, 2)
+    """
+    x = check.points("x", x, 2)
+    s = check.finite_scalar("strength", strength)
+    if abs(s) >= 0.4:
+        raise ValueError(f"strength must satisfy |s| < 0.4, got {s}")
+    off = s * 0.5 * (1.0 + np.tanh(x[..., 0] * x[..., 1]))
+    d22 = 0.4 + 0.3 * np.exp(-x[..., 0] ** 2)
+    return np.stack([np.stack([np.ones_like(off), off], -1), np.stack([off, d22], -1)], -2)

@@ -151,3 +151,21 @@ def test_gaussian_wells():
         GaussianWells(centres=[[0.0], [1.0]], depths=[1.0], widths=[1.0])
     with pytest.raises(ValueError, match="dim"):
         wide_and_sharp(3)
+
+
+def test_tilted_well_gradient_and_swirling_diffusion():
+    from sgdlab.landscapes import TiltedWell, swirling_diffusion
+
+    well = TiltedWell(0.3, 0.1)
+    x = np.random.default_rng(0).normal(size=(20, 2))
+    step = 1e-6
+    numeric = np.stack([(well.f(x + step * e) - well.f(x - step * e)) / (2 * step)
+                        for e in np.eye(2)], axis=-1)
+    np.testing.assert_allclose(well.grad_f(x), numeric, atol=1e-8)
+    d = swirling_diffusion(x)
+    np.testing.assert_array_equal(d, np.swapaxes(d, -1, -2))
+    assert np.all(np.linalg.eigvalsh(d) > 0)
+    with pytest.raises(ValueError, match="coupling"):
+        TiltedWell(1.0, 0.0)
+    with pytest.raises(ValueError, match="strength"):
+        swirling_diffusion(x, 0.5)

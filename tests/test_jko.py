@@ -1,0 +1,56 @@
+import numpy as np
+import ot
+import pytest
+from scipy import stats
+
+from sgdlab.grid import cell_grid
+from sgdlab.jko import density_quantiles, jko_flow, jko_step, levels, w2_quantiles
+
+
+def test_quantile_w2_equals_exact_transport():
+    rng = np.random.default_rng(1)
+    a, b = np.sort(rng.normal(size=50)), np.sort(rng.exponential(size=50))
+    w = np.full(50, 1 / 50)
+    exact = np.sqrt(ot.emd2(w, w, ot.dist(a[:, None], b[:, None])))
+    assert w2_quantiles(a, b) == pytest.approx(exact, rel=1e-10)
+
+
+def test_density_quantiles_of_a_uniform_density_are_exact():
+    grid = cell_grid([[0.0, 2.0]], 8)
+    u = levels(10)
+    np.testing.assert_allclose(density_quantiles(np.ones(8), grid, u), 2 * u, rtol=1e-14)
+
+
+def test_jko_converges_to_the_ou_flow_at_first_order():
+    beta, m0, s0, t = 2.0, 1.0, 0.4, 0.5
+    u = levels(100)
+    var = 1 / beta + (s0**2 - 1 / beta) * np.exp(-2 * t)
+    exact = stats.norm(m0 * np.exp(-t), np.sqrt(var)).ppf(u)
+    errors = [w2_quantiles(jko_flow(stats.norm(m0, s0).ppf(u), t / n, n, beta,
+                                    lambda x: x**2 / 2, lambda x: x)[-1], exact)
+              for n in (5, 10, 20)]
+    assert errors[0] > errors[1] > errors[2]
+    assert np.all(np.abs(np.log2(np.array(errors[:-1]) / errors[1:]) - 1.0) < 0.1)
+
+
+def test_heat_flow_stays_centred_and_spreads():
+    u = levels(60)
+    y = jko_step(stats.norm(0, 1).ppf(u), 0.1, 1.0, np.zeros_like, np.zeros_like)
+    np.testing.assert_allclose(y, -y[::-1], atol=1e-6)        # symmetric about 0
+    assert np.std(y) > np.std(stats.norm(0, 1).ppf(u))
+
+
+def test_validation():
+    u = levels(10)
+    with pytest.raises(ValueError, match="tau"):
+        jko_step(u, -1.0, 1.0, np.zeros_like, np.zeros_like)
+    with pytest.raises(ValueError, match="beta"):
+        jko_step(u, 0.1, 0.0, np.zeros_like, np.zeros_like)
+    with pytest.raises(ValueError, match="increasing"):
+        jko_step(u[::-1], 0.1, 1.0, np.zeros_like, np.zeros_like)
+    with pytest.raises(ValueError, match="m"):
+        levels(0)
+    with pytest.raises(ValueError, match="shape"):
+        w2_quantiles(u, u[:-1])
+    with pytest.raises(ValueError, match="rho"):
+        density_quantiles(-np.ones(8), cell_grid([[0.0, 1.0]], 8), u)
