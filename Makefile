@@ -27,6 +27,7 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/widget_latency.py
+	$(BIN)/python benchmarks/fokker_planck.py
 
 # Debian's chromium and chromium-driver for tests/browser (installed when root).
 browser-deps:
