@@ -51,6 +51,14 @@ def points(name: str, x: ArrayLike, dim: int) -> NDArray[np.float64]:
     return arr
 
 
+def particles(name: str, x: ArrayLike) -> NDArray[np.float64]:
+    """Return states as a finite float array ``(n, d)``; one state ``(d,)`` is one row."""
+    arr = np.array(x, dtype=float, ndmin=2)
+    if arr.ndim != 2:
+        raise ValueError(f"{name} must have shape (d,) or (n, d), got shape {np.shape(x)}")
+    return points(name, arr, arr.shape[1])
+
+
 def box(name: str, value: ArrayLike, dim: int | None = None) -> NDArray[np.float64]:
     """Return a box ``[[lo_1, hi_1], ..., [lo_dim, hi_dim]]`` with lo < hi."""
     arr = np.asarray(value, dtype=float)

@@ -93,10 +93,7 @@ def euler_maruyama(
         semi-definite, or the simulation leaves the finite numbers (then
         ``dt`` is too large for the drift).
     """
-    x = np.array(x0, dtype=float, ndmin=2)
-    if x.ndim != 2:
-        raise ValueError(f"x0 must have shape (d,) or (n_particles, d), got {np.shape(x0)}")
-    x = check.points("x0", x, x.shape[1])
+    x = check.particles("x0", x0)
     dt = check.positive_scalar("dt", dt)
     n_steps = check.positive_int("n_steps", n_steps)
     beta_inv = check.positive_scalar("beta_inv", beta_inv, allow_zero=True)

@@ -61,10 +61,7 @@ def sgd(batch_grad: BatchGradient, n_examples: int, x0: ArrayLike, eta: float, b
         If an argument is out of range or the iterates leave the finite
         numbers (``eta`` too large).
     """
-    x = np.array(x0, dtype=float, ndmin=2)
-    if x.ndim != 2:
-        raise ValueError(f"x0 must have shape (d,) or (n_chains, d), got {np.shape(x0)}")
-    x = check.points("x0", x, x.shape[1])
+    x = check.particles("x0", x0)
     eta = check.positive_scalar("eta", eta)
     n_steps = check.positive_int("n_steps", n_steps)
     record_every = check.positive_int("record_every", record_every)
