@@ -24,8 +24,13 @@ import numpy as np
 from sgdlab.landscapes import double_well
 from sgdlab.plotting import draw_flow
 from sgdlab.sgd import covariance_ellipse, sgd
+from widgets import (
+    anisotropy_explorer,
+    double_well_explorer,
+    local_entropy_explorer,
+    sgd_noise_explorer,
+)
 from widgets import double_well as dw
-from widgets import double_well_explorer, local_entropy_explorer, sgd_noise_explorer
 from widgets import sgd_noise as sn
 
 
@@ -73,6 +78,11 @@ EXPLORERS: dict[str, tuple[Callable, dict, tuple[Callable, str] | None]] = {
     "local entropy": (local_entropy_explorer, {
         "gamma": np.geomspace(1e-3, 1.0, 25),
         "beta": np.arange(1.0, 50.1, 4.0),
+    }, None),
+    "anisotropy": (anisotropy_explorer, {
+        "ratio": np.round(np.arange(0.2, 1.001, 0.05), 2),
+        "angle": np.arange(0.0, 180.1, 10.0),
+        "temperature": np.round(np.arange(0.02, 0.501, 0.04), 2),
     }, None),
 }
 

@@ -14,6 +14,8 @@ Modules, one idea each:
   (discrete and continuous Lyapunov equations, Lemma 2).
 - :mod:`sgdlab.logistic`: logistic regression with per-example gradients.
 - :mod:`sgdlab.data`: real MNIST, read offline.
+- :mod:`sgdlab.modes`: the most likely point of a steady state and its shift
+  from the minimum of the loss (Theorem 22, Remarks 23-26).
 """
 
 __version__ = "0.1.0"

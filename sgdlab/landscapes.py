@@ -354,3 +354,30 @@ def swirling_diffusion(x: ArrayLike, strength: float = 0.3) -> Array:
     off = s * 0.5 * (1.0 + np.tanh(x[..., 0] * x[..., 1]))
     d22 = 0.4 + 0.3 * np.exp(-x[..., 0] ** 2)
     return np.stack([np.stack([np.ones_like(off), off], -1), np.stack([off, d22], -1)], -2)
+
+
+def anisotropic_diffusion(ratio: float, angle: float) -> Array:
+    r"""A constant diffusion matrix with eigenvalues 1 and ``ratio``, turned by ``angle``.
+
+    :math:`D = R_\theta\,\mathrm{diag}(1, r)\,R_\theta^\top`, with
+    :math:`R_\theta` the rotation by :math:`\theta`: isotropic for :math:`r = 1`
+    (Lemma 6), and non-isotropic but constant otherwise, the setting of
+    Remark 25.  On square cells the finite-volume scheme of
+    :mod:`sgdlab.fokker_planck` needs :math:`D` diagonally dominant, which holds
+    at every angle when :math:`r > 3 - 2\sqrt2 \approx 0.172`.
+
+    Parameters
+    ----------
+    ratio : float
+        :math:`r > 0`, the second eigenvalue (the first is 1).
+    angle : float
+        :math:`\theta` in radians, the direction of the eigenvector of eigenvalue 1.
+
+    Returns
+    -------
+    ndarray, shape (2, 2)
+    """
+    r = check.positive_scalar("ratio", ratio)
+    c, s = math.cos(check.finite_scalar("angle", angle)), math.sin(angle)
+    rot = np.array([[c, -s], [s, c]])
+    return rot @ np.diag([1.0, r]) @ rot.T

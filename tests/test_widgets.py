@@ -65,3 +65,21 @@ def test_local_entropy_explorer_follows_gamma():
     assert explorer.frame.wide_mass > 0.95
     html = explorer._repr_mimebundle_()["text/html"]
     assert html.count("data:image/png;base64,") == 13 + 1
+
+
+def test_anisotropy_explorer_shows_the_shift():
+    from widgets import AnisotropyExplorer, anisotropy_explorer
+    from widgets.anisotropy import GRID
+
+    explorer = anisotropy_explorer(ratio=1.0, temperature=0.1)
+    assert isinstance(explorer, AnisotropyExplorer)
+    iso = explorer.frame.shift.gap
+    assert iso < 0.1 * GRID.spacing[0]   # Lemma 6: no shift, up to the sub-cell fit
+    before = explorer.image.value
+    explorer.ratio.value = 0.25
+    assert explorer.image.value != before
+    cold = explorer.frame.shift.gap
+    explorer.temperature.value = 0.4
+    assert explorer.frame.shift.gap > 2 * cold > 2 * iso
+    html = explorer.static_html()
+    assert html.count("data:image/png;base64,") >= 9 and "http" not in html

@@ -5,14 +5,17 @@ displayed in the built HTML book, falls back to precomputed frames driven by
 a slider in plain JavaScript (no kernel, nothing from a CDN).
 """
 
+from widgets.anisotropy import AnisotropyExplorer, anisotropy_explorer
 from widgets.double_well import DoubleWellExplorer, double_well_explorer
 from widgets.local_entropy import LocalEntropyExplorer, local_entropy_explorer
 from widgets.sgd_noise import SGDNoiseExplorer, sgd_noise_explorer
 
 __all__ = [
+    "AnisotropyExplorer",
     "DoubleWellExplorer",
     "LocalEntropyExplorer",
     "SGDNoiseExplorer",
+    "anisotropy_explorer",
     "double_well_explorer",
     "local_entropy_explorer",
     "sgd_noise_explorer",
