@@ -2,12 +2,13 @@
 # make test: ruff, unit tests, doctests, every chapter under nbval, then the
 #            book built and checked in headless Chromium.
 # make lab:  JupyterLab on the chapters, with live widgets.
+# make pdf:  the whole book as one PDF (installs TeX Live from Debian when root).
 PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: book test lab lint bench clean browser-deps
+.PHONY: book test lab lint bench clean browser-deps pdf pdf-deps
 
 book: $(STAMP)
 	$(BIN)/jupyter-book build . --warningiserror --nitpick --keep-going
@@ -28,6 +29,21 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/widget_latency.py
 	$(BIN)/python benchmarks/fokker_planck.py
+
+pdf: $(STAMP) pdf-deps
+	$(BIN)/jupyter-book build . --builder pdflatex
+	@echo "The PDF: $(CURDIR)/_build/latex/sgdlab.pdf"
+
+# TeX Live for jupyter-book's LaTeX (about 2 GB installed; not needed by CI).
+pdf-deps:
+	@if kpsewhich bbm.sty >/dev/null 2>&1 && command -v latexmk >/dev/null \
+	   && command -v xindy >/dev/null; then :; \
+	elif [ "$$(id -u)" = 0 ]; then \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+	    --no-install-recommends texlive-latex-extra texlive-fonts-recommended \
+	    texlive-fonts-extra latexmk xindy >/dev/null; \
+	else echo "TeX Live missing: install texlive-latex-extra texlive-fonts-recommended" \
+	  "texlive-fonts-extra latexmk xindy"; exit 1; fi
 
 # Debian's chromium and chromium-driver for tests/browser (installed when root).
 browser-deps:
