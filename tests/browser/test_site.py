@@ -69,3 +69,26 @@ def test_search_finds_a_chapter_word(load):
     hits = [a.get_attribute("href") for a in
             page.driver.find_elements(By.CSS_SELECTOR, "#search-results li a")]
     assert any("/book/" in h for h in hits), hits
+
+
+def test_figures_are_legible_in_dark_mode(browser):
+    """Every figure is opaque (drawn on its own white background), so the dark theme
+    cannot show through its transparent parts; a dark-mode screenshot is kept."""
+    import numpy as np
+    from PIL import Image
+
+    figures = sorted((SITE / "_images").glob("*.png"))
+    assert figures
+    for path in figures:
+        with Image.open(path) as image:
+            alpha = np.asarray(image.convert("RGBA"))[..., 3]
+        assert alpha.min() == 255, f"{path.name} has transparent pixels"
+    page = SITE / "book" / "double_well.html"
+    browser.get(page.as_uri())
+    browser.execute_script("localStorage.setItem('mode', 'dark');")
+    browser.refresh()
+    WebDriverWait(browser, 10).until(
+        lambda d: d.execute_script("return document.documentElement.dataset.theme") == "dark")
+    browser.execute_script("document.querySelector('main img').scrollIntoView()")
+    browser.save_screenshot(str(SHOTS / "double_well-dark.png"))
+    browser.execute_script("localStorage.setItem('mode', 'auto');")
