@@ -57,10 +57,11 @@ def streamlets(
 
     Returns
     -------
-    segments : ndarray, shape (n_seeds**2 * 2 * n_steps, 2, 2)
-        Line segments, ready for :class:`~matplotlib.collections.LineCollection`.
-    speed : ndarray, shape (n_seeds**2 * 2 * n_steps,)
-        The field's norm at each segment's midpoint.
+    lines : ndarray, shape (n_seeds**2, 2 * n_steps + 1, 2)
+        One polyline per seed, from its backward end to its forward end,
+        ready for :class:`~matplotlib.collections.LineCollection`.
+    speed : ndarray, shape (n_seeds**2,)
+        The field's norm at each seed.
     """
     bounds = check.box("box", box, 2)
     pad = (bounds[:, 1] - bounds[:, 0]) / (2 * n_seeds)
@@ -72,16 +73,16 @@ def streamlets(
         v = np.asarray(field(x), dtype=float)
         return v / np.maximum(np.linalg.norm(v, axis=-1, keepdims=True), 1e-12)
 
-    segments = []
+    halves = []
     for sign in (1.0, -1.0):
-        x = seeds
+        x, points = seeds, []
         for _ in range(n_steps):
-            x_new = x + sign * h * unit(x + sign * 0.5 * h * unit(x))
-            segments.append(np.stack([x, x_new], axis=1))
-            x = x_new
-    segs = np.concatenate(segments)
-    speed = np.linalg.norm(np.asarray(field(segs.mean(axis=1)), dtype=float), axis=-1)
-    return segs, speed
+            x = x + sign * h * unit(x + sign * 0.5 * h * unit(x))
+            points.append(x)
+        halves.append(np.stack(points, axis=1))
+    lines = np.concatenate([halves[1][:, ::-1], seeds[:, None], halves[0]], axis=1)
+    speed = np.linalg.norm(np.asarray(field(seeds), dtype=float), axis=-1)
+    return lines, speed
 
 
 def line_widths(speed: ArrayLike, *, lo: float = 0.3, hi: float = 2.5) -> Array:
@@ -90,11 +91,11 @@ def line_widths(speed: ArrayLike, *, lo: float = 0.3, hi: float = 2.5) -> Array:
     return lo + (hi - lo) * speed / max(float(speed.max()), 1e-12)
 
 
-def draw_streamlets(ax: Axes, segments: Array, speed: Array, **kwargs: object) -> LineCollection:
+def draw_streamlets(ax: Axes, lines: Array, speed: Array, **kwargs: object) -> LineCollection:
     """Add the output of :func:`streamlets` to ``ax`` with widths proportional to speed."""
-    lines = LineCollection(segments, linewidths=line_widths(speed), colors="0.15", **kwargs)
-    ax.add_collection(lines)
-    return lines
+    collection = LineCollection(lines, linewidths=line_widths(speed), colors="0.15", **kwargs)
+    ax.add_collection(collection)
+    return collection
 
 
 def draw_zeros(ax: Axes, points: Sequence[CriticalPoint], *, label: str = "zero of $\\nabla f$",

@@ -43,7 +43,7 @@ class Frame:
     zeros: list[CriticalPoint]
     path: NDArray[np.float64]
     particles: NDArray[np.float64]
-    segments: NDArray[np.float64]
+    streamlines: NDArray[np.float64]
     speed: NDArray[np.float64]
 
 
@@ -61,9 +61,9 @@ def compute_frame(lam: float, noise: float, n_particles: int, horizon: float,
     sim = euler_maruyama(lambda x: -well.grad_f(x), np.tile(START, (n_particles, 1)),
                          horizon / n_steps, n_steps, beta_inv=noise, record_every=n_steps,
                          seed=seed)
-    segments, speed = streamlets(lambda x: -well.grad_f(x), BOX)
+    streamlines, speed = streamlets(lambda x: -well.grad_f(x), BOX)
     return Frame(lam=well.lam, noise=noise, zeros=zeros, path=path, particles=sim.x[-1],
-                 segments=segments, speed=speed)
+                 streamlines=streamlines, speed=speed)
 
 
 class _Scene:
@@ -94,21 +94,21 @@ class _Scene:
                                             self.ax_particles.title])
 
     def update(self, frame: Frame) -> None:
-        self.lines.set_segments(frame.segments)
+        self.lines.set_segments(frame.streamlines)
         self.lines.set_linewidths(line_widths(frame.speed))
         self.path.set_data(frame.path[:, 0], frame.path[:, 1])
         self.zeros.set_offsets(np.array([z.x for z in frame.zeros]).reshape(-1, 2))
         self.zeros.set_color([KIND_STYLE[z.kind]["color"] for z in frame.zeros])
         kinds = ", ".join(f"{z.kind} ({x1:+.2f}, {x2:+.2f})" for z in frame.zeros
                           for x1, x2 in [np.round(z.x, 2) + 0.0])
-        self.ax_field.set_title(f"$\\lambda$ = {frame.lam:.2f}; zeros of $\\nabla f$: {kinds}",
-                                fontsize=8)
+        # plain-text titles: mathtext would be parsed again at every frame
+        self.ax_field.set_title(f"λ = {frame.lam:.2f}; zeros of ∇f: {kinds}", fontsize=8)
         self.dots.set_offsets(frame.particles)
         self.density.set_data(np.exp(-self._phi / frame.noise))
         exact = "exact steady state" if frame.lam == 0 or frame.noise == 1 else (
-            "steady state only when $\\lambda = 0$ or $\\beta^{-1} = 1$")
+            "steady state only when λ = 0 or β⁻¹ = 1")
         self.ax_particles.set_title(
-            f"{len(frame.particles)} particles vs $e^{{-\\beta\\Phi}}$ ({exact})", fontsize=8)
+            f"{len(frame.particles)} particles vs exp(−βΦ) ({exact})", fontsize=8)
 
 
 class DoubleWellExplorer(Explorer):
