@@ -9,6 +9,7 @@ Right: the particles at the horizon against :math:`e^{-\\beta\\Phi}`.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -55,15 +56,22 @@ def compute_frame(lam: float, noise: float, n_particles: int, horizon: float,
     by Euler-Maruyama with a step of at most :data:`MAX_DT`.
     """
     well = double_well(lam)
-    zeros = find_zeros(well.grad_f, BOX, n_starts=9)
+    zeros, streamlines, speed = _field(well.lam)
     _, path = descent_flow(well.grad_f, START, horizon, n_eval=300, rtol=1e-6, atol=1e-9)
     n_steps = max(1, math.ceil(horizon / MAX_DT))
     sim = euler_maruyama(lambda x: -well.grad_f(x), np.tile(START, (n_particles, 1)),
                          horizon / n_steps, n_steps, beta_inv=noise, record_every=n_steps,
                          seed=seed)
-    streamlines, speed = streamlets(lambda x: -well.grad_f(x), BOX)
     return Frame(lam=well.lam, noise=noise, zeros=zeros, path=path, particles=sim.x[-1],
                  streamlines=streamlines, speed=speed)
+
+
+@functools.lru_cache(maxsize=128)
+def _field(lam: float) -> tuple[list[CriticalPoint], NDArray[np.float64], NDArray[np.float64]]:
+    """What depends on lambda alone (zeros of grad f and streamlines), computed once per value."""
+    well = double_well(lam)
+    streamlines, speed = streamlets(lambda x: -well.grad_f(x), BOX)
+    return find_zeros(well.grad_f, BOX, n_starts=9), streamlines, speed
 
 
 class _Scene:
