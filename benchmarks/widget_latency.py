@@ -68,7 +68,7 @@ EXPLORERS: dict[str, tuple[Callable, dict, tuple[Callable, str] | None]] = {
         "lam": np.round(np.arange(0.0, 2.001, 0.05), 2),
         "noise": np.round(np.geomspace(0.1, 3.0, 15), 3),
         "particles": np.arange(100, 3001, 200),
-        "horizon": np.arange(0.5, 20.01, 1.5),
+        "horizon": np.arange(0.5, 10.01, 0.75),
     }, (double_well_baseline, "lam")),
     "sgd noise": (sgd_noise_explorer, {
         "eta": np.round(np.geomspace(0.05, 1.0, 15), 3),

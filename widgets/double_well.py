@@ -126,7 +126,8 @@ class DoubleWellExplorer(Explorer):
     ----------
     lam, noise, n_particles, horizon : float, float, int, float
         Initial slider values: :math:`\\lambda` in [0, 2], :math:`\\beta^{-1}`
-        in [0.1, 3], particles in [50, 3000], time horizon in [0.5, 20].
+        in [0.1, 3], particles in [50, 3000], time horizon in [0.5, 10] (the
+        well relaxes in a few time units).
     seed : int, default 0
         Seed of the particles' noise.
     dpi : float, default 80
@@ -149,7 +150,7 @@ class DoubleWellExplorer(Explorer):
                                       step=0.05, style=style, description="β⁻¹ (noise)")
         self.particles = W.IntSlider(value=n_particles, min=50, max=3000, step=50,
                                      style=style, description="particles")
-        self.horizon = W.FloatSlider(value=horizon, min=0.5, max=20.0, step=0.5, style=style,
+        self.horizon = W.FloatSlider(value=horizon, min=0.5, max=10.0, step=0.5, style=style,
                                      description="time horizon")
         self.seed = seed
         super().__init__([["lam", "noise"], ["particles", "horizon"]], _Scene(dpi),
