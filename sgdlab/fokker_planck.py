@@ -43,6 +43,10 @@ from sgdlab.grid import CellGrid
 Array = NDArray[np.float64]
 Field = Callable[[Array], ArrayLike]
 
+#: Largest share of the steady state's mass one cell may hold: beyond it the
+#: grid cannot resolve the density, and :meth:`FokkerPlanck.steady_state` refuses.
+MAX_CELL_MASS = 0.25
+
 
 @dataclass(frozen=True)
 class Solution:
@@ -103,6 +107,11 @@ class FokkerPlanck:
         # the exact null vector is smaller, it returns round-off of either sign
         rho = np.maximum(rho, np.finfo(float).eps * rho.max())
         rho /= rho.sum() * n
+        if rho.max() * n > MAX_CELL_MASS:
+            raise ValueError(
+                f"grid too coarse for the box: one cell holds {rho.max() * n:.0%} of the "
+                f"steady state's mass; use more cells or a smaller box"
+            )
         rho.setflags(write=False)
         return rho.reshape(self.grid.shape)
 
@@ -116,6 +125,12 @@ class FokkerPlanck:
         solve, :math:`\epsilon\max\rho` (:math:`\epsilon` the machine
         epsilon), the value is set to :math:`\epsilon\max\rho`, so that
         :math:`\rho_{ss} > 0` and :math:`\log\rho_{ss}` is finite.
+
+        Raises
+        ------
+        ValueError
+            If the grid is too coarse for the box: one cell holds more than
+            :data:`MAX_CELL_MASS` of the mass.
         """
         return self._steady
 

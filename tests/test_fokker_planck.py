@@ -147,3 +147,10 @@ def test_force_of_an_ou_process_is_the_linear_closed_form():
         errors.append(np.abs(fp.force() - exact)[inner].max() / np.abs(exact[inner]).max())
         assert np.abs(fp.div_diffusion()).max() < 1e-13
     assert errors[0] / errors[1] > 3.0          # second order: the cross-diffusion error falls
+
+
+def test_grid_too_coarse_for_the_box_is_refused():
+    grid = cell_grid([[-20.0, 20.0], [-20.0, 20.0]], 9)   # cells 4.4 wide, a well 0.1 wide
+    fp = fokker_planck(grid, 100.0, f=lambda x: 0.5 * (x**2).sum(axis=-1))
+    with pytest.raises(ValueError, match="too coarse"):
+        fp.steady_state()
