@@ -1,4 +1,4 @@
-r"""The JKO scheme (Corollary 8) in one dimension, through quantile functions.
+r"""The JKO scheme (Corollary 8): exact in 1-D by quantiles, entropic in 2-D.
 
 For :math:`D = I` the Fokker-Planck equation is the gradient flow, in the
 Wasserstein metric :math:`W_2`, of
@@ -20,6 +20,10 @@ one step is an unconstrained minimisation over increasing functions: with
 
 the last sum being :math:`\int\rho\log\rho = -\int_0^1\log X'(u)\,du`.
 Monotonicity is built in by writing :math:`X_{m+1} - X_m = e^{s_m}`.
+
+In 2-D, on a cell grid, :func:`entropic_jko_step` replaces :math:`W_2^2` by
+its entropic regularisation (Peyré 2015) and solves each step by scaling
+iterations; :func:`w2_grid` is the exact :math:`W_2` between cell densities.
 """
 
 from __future__ import annotations
