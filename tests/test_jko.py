@@ -4,7 +4,16 @@ import pytest
 from scipy import stats
 
 from sgdlab.grid import cell_grid
-from sgdlab.jko import density_quantiles, jko_flow, jko_step, levels, w2_quantiles
+from sgdlab.jko import (
+    density_quantiles,
+    entropic_jko_flow,
+    entropic_jko_step,
+    jko_flow,
+    jko_step,
+    levels,
+    w2_grid,
+    w2_quantiles,
+)
 
 
 def test_quantile_w2_equals_exact_transport():
@@ -54,3 +63,52 @@ def test_validation():
         w2_quantiles(u, u[:-1])
     with pytest.raises(ValueError, match="rho"):
         density_quantiles(-np.ones(8), cell_grid([[0.0, 1.0]], 8), u)
+
+
+def _ou_setup():
+    grid = cell_grid([[-2.5, 2.5], [-2.5, 2.5]], 24)
+    pts = grid.points
+    rho0 = np.exp(-((pts - [1.0, 0.5]) ** 2).sum(-1) / (2 * 0.4**2))
+    return grid, rho0, 0.5 * (pts**2).sum(-1)
+
+
+def test_entropic_jko_conserves_mass_and_positivity_and_moves_towards_the_minimum():
+    grid, rho0, f = _ou_setup()
+    flow = entropic_jko_flow(rho0, grid, 0.1, 3, 2.0, f, eps=0.05)
+    masses = flow.sum(axis=(1, 2)) * grid.volume
+    np.testing.assert_allclose(masses, 1.0, rtol=1e-12)
+    assert flow.min() > 0
+    means = [(r[..., None] * grid.points).sum((0, 1)) * grid.volume for r in flow]
+    assert np.all(np.diff(np.linalg.norm(means, axis=1)) < 0)   # the mean drifts to 0
+
+
+def test_entropic_jko_of_the_minimiser_of_f_alone_stays_symmetric():
+    grid, _, f = _ou_setup()
+    rho = np.exp(-2.0 * f)
+    step = entropic_jko_step(rho, grid, 0.1, 2.0, f, eps=0.05)
+    np.testing.assert_allclose(step, step[::-1, ::-1], rtol=1e-8)
+    np.testing.assert_allclose(step, step.T, rtol=1e-8)
+
+
+def test_w2_grid_matches_a_translation():
+    grid = cell_grid([[0.0, 4.0], [0.0, 4.0]], 8)
+    a = np.zeros(grid.shape)
+    b = np.zeros(grid.shape)
+    a[2, 3], b[5, 3] = 1.0, 1.0
+    assert w2_grid(a, b, grid) == pytest.approx(3 * grid.spacing[0], rel=1e-12)
+
+
+def test_entropic_jko_validation():
+    grid, rho0, f = _ou_setup()
+    with pytest.raises(ValueError, match="eps"):
+        entropic_jko_step(rho0, grid, 0.1, 2.0, f, eps=0.0)
+    with pytest.raises(ValueError, match="tau"):
+        entropic_jko_step(rho0, grid, -0.1, 2.0, f, eps=0.05)
+    with pytest.raises(ValueError, match="rho"):
+        entropic_jko_step(-rho0, grid, 0.1, 2.0, f, eps=0.05)
+    with pytest.raises(ValueError, match="f_cells"):
+        entropic_jko_step(rho0, grid, 0.1, 2.0, f[:-1], eps=0.05)
+    with pytest.raises(ValueError, match="grid"):
+        entropic_jko_step(rho0, cell_grid([[0.0, 1.0]], 8), 0.1, 2.0, f, eps=0.05)
+    with pytest.raises(ValueError, match="shape"):
+        w2_grid(rho0, rho0[:-1], grid)
