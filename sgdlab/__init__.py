@@ -2,12 +2,18 @@
 
 Modules, one idea each:
 
-- :mod:`sgdlab.landscapes`: loss landscapes (Example 19's double well).
+- :mod:`sgdlab.landscapes`: loss landscapes (Example 19's double well, wells for
+  local entropy, a tilted well) and local entropy (Section V-C).
 - :mod:`sgdlab.sde`: Euler-Maruyama simulation of continuous-time SGD (eq. 3).
 - :mod:`sgdlab.critical`: zeros of vector fields and their types.
 - :mod:`sgdlab.dynamics`: noise-free flows and their long-time behaviour.
 - :mod:`sgdlab.grid`: grids and finite-difference operators in the plane.
 - :mod:`sgdlab.density`: histograms of samples against exact densities.
+- :mod:`sgdlab.fokker_planck`: a conservative finite-volume solver of eq. (FP)
+  in 1-D and 2-D, its steady state, free energy and current.
+- :mod:`sgdlab.jko`: JKO steps (Corollary 8), exact in 1-D, entropic in 2-D.
+- :mod:`sgdlab.linear`: the decomposition F = (D + Q) U of Lemma 20.
+- :mod:`sgdlab.plotting`: drawing helpers shared by chapters and explorers.
 - :mod:`sgdlab.minibatch`: the diffusion matrix (eq. 2) and the covariance of
   a mini-batch gradient, with and without replacement (Appendix A).
 - :mod:`sgdlab.sgd`: discrete SGD chains and their stationary covariances
