@@ -38,7 +38,7 @@ from scipy import sparse
 from scipy.sparse import linalg as splinalg
 
 from sgdlab import _validation as check
-from sgdlab.grid import CellGrid
+from sgdlab.grid import CellGrid, gradient
 
 Array = NDArray[np.float64]
 Field = Callable[[Array], ArrayLike]
@@ -214,7 +214,7 @@ class FokkerPlanck:
         :math:`\nabla\Phi` and :math:`\nabla\cdot D` by second-order
         differences; shape ``grid.shape + (d,)``.
         """
-        grad_phi = _gradient(self.potential(), self.grid)
+        grad_phi = gradient(self.potential(), self.grid)
         return (-self.grad_f + np.einsum("...ij,...j->...i", self.diffusion, grad_phi)
                 - self.div_diffusion() / self.beta)
 
@@ -224,7 +224,7 @@ class FokkerPlanck:
         By second-order differences; shape ``grid.shape + (d,)``.
         """
         d = self.grid.dim
-        return sum(np.take(_gradient(self.diffusion[..., :, b], self.grid), b, axis=d)
+        return sum(np.take(gradient(self.diffusion[..., :, b], self.grid), b, axis=d)
                    for b in range(d))
 
     def entropy(self, rho: ArrayLike) -> float:
@@ -290,12 +290,6 @@ def kl_divergence(rho: ArrayLike, sigma: ArrayLike, volume: float) -> float:
 def _entropy(rho: Array, volume: float) -> float:
     pos = rho > 0
     return float(-np.sum(rho[pos] * np.log(rho[pos])) * volume)
-
-
-def _gradient(u: Array, grid: CellGrid) -> Array:
-    """Second-order differences of a cell-centred field ``u`` of shape ``grid.shape + tail``."""
-    return np.stack([np.gradient(u, h, axis=a, edge_order=2)
-                     for a, h in enumerate(grid.spacing)], axis=grid.dim)
 
 
 def _bernoulli(z: Array) -> Array:
@@ -397,7 +391,7 @@ def fokker_planck(
         (np.concatenate([-np.ones(src.size), np.ones(src.size)]),
          (np.concatenate([src, dst]), np.tile(np.arange(src.size), 2))),
         shape=(n, src.size)) @ op for (src, dst, _, _), op in zip(ops, links, strict=True))
-    gf = _field("grad_f", grad_f, pts) if f_cells is None else _gradient(f_cells, grid)
+    gf = _field("grad_f", grad_f, pts) if f_cells is None else gradient(f_cells, grid)
     return FokkerPlanck(grid=grid, beta=beta, generator=sparse.csc_matrix(gen),
                         links=tuple((np.array(o) * h, s, t, op) for o, (s, t, _, _), op
                                     in zip(offsets, ops, links, strict=True)),

@@ -28,6 +28,11 @@ class Grid2D:
         return float(self.x[1] - self.x[0]), float(self.y[1] - self.y[0])
 
     @property
+    def shape(self) -> tuple[int, int]:
+        """Number of nodes per axis."""
+        return self.x.size, self.y.size
+
+    @property
     def points(self) -> Array:
         """Node coordinates, shape ``(nx, ny, 2)``."""
         return np.stack(np.meshgrid(self.x, self.y, indexing="ij"), axis=-1)
@@ -43,46 +48,49 @@ def grid2d(box: ArrayLike, n: int | tuple[int, int]) -> Grid2D:
     return Grid2D(x=np.linspace(*bounds[0], nx), y=np.linspace(*bounds[1], ny))
 
 
-def gradient(u: ArrayLike, grid: Grid2D) -> Array:
-    r""":math:`\nabla u` of a scalar field at the nodes, by second-order differences.
+def gradient(u: ArrayLike, grid: Grid2D | CellGrid) -> Array:
+    r""":math:`\nabla u` on a grid, by second-order differences.
 
     Parameters
     ----------
-    u : array_like, shape (nx, ny)
-    grid : Grid2D
+    u : array_like, shape grid.shape + tail
+        Values at the nodes of a :class:`Grid2D` or the cells of a
+        :class:`CellGrid`; trailing axes (``tail``) are differentiated
+        component by component.
+    grid : Grid2D or CellGrid
 
     Returns
     -------
-    ndarray, shape (nx, ny, 2)
+    ndarray, shape grid.shape + (d,) + tail
     """
     u = np.asarray(u, dtype=float)
-    if u.shape != (grid.x.size, grid.y.size):
-        raise ValueError(f"u must have shape {(grid.x.size, grid.y.size)}, got {u.shape}")
-    hx, hy = grid.spacing
-    return np.stack([np.gradient(u, hx, axis=0, edge_order=2),
-                     np.gradient(u, hy, axis=1, edge_order=2)], axis=-1)
+    shape = tuple(grid.shape)
+    if u.shape[:len(shape)] != shape:
+        raise ValueError(f"u must have shape {shape} + (...), got {u.shape}")
+    return np.stack([np.gradient(u, h, axis=a, edge_order=2)
+                     for a, h in enumerate(grid.spacing)], axis=len(shape))
 
 
-def divergence(v: ArrayLike, grid: Grid2D) -> Array:
-    r""":math:`\nabla\cdot v = \partial_1 v_1 + \partial_2 v_2` by second-order differences.
+def divergence(v: ArrayLike, grid: Grid2D | CellGrid) -> Array:
+    r""":math:`\nabla\cdot v = \sum_a \partial_a v_a` by second-order differences.
 
     Parameters
     ----------
-    v : array_like, shape (nx, ny, 2)
-        Vector field at the nodes of ``grid``.
-    grid : Grid2D
+    v : array_like, shape grid.shape + (d,)
+        Vector field at the nodes of a :class:`Grid2D` or the cells of a
+        :class:`CellGrid`.
+    grid : Grid2D or CellGrid
 
     Returns
     -------
-    ndarray, shape (nx, ny)
+    ndarray, shape grid.shape
     """
     v = _field(v, grid)
-    hx, hy = grid.spacing
-    return (np.gradient(v[..., 0], hx, axis=0, edge_order=2)
-            + np.gradient(v[..., 1], hy, axis=1, edge_order=2))
+    return sum(np.gradient(v[..., a], h, axis=a, edge_order=2)
+               for a, h in enumerate(grid.spacing))
 
 
-def curl(v: ArrayLike, grid: Grid2D) -> Array:
+def curl(v: ArrayLike, grid: Grid2D | CellGrid) -> Array:
     r"""Scalar curl :math:`\partial_1 v_2 - \partial_2 v_1` by second-order differences."""
     v = _field(v, grid)
     hx, hy = grid.spacing
@@ -90,9 +98,9 @@ def curl(v: ArrayLike, grid: Grid2D) -> Array:
             - np.gradient(v[..., 0], hy, axis=1, edge_order=2))
 
 
-def _field(v: ArrayLike, grid: Grid2D) -> Array:
+def _field(v: ArrayLike, grid: Grid2D | CellGrid) -> Array:
     arr = np.asarray(v, dtype=float)
-    want = (grid.x.size, grid.y.size, 2)
+    want = (*grid.shape, len(grid.shape))
     if arr.shape != want:
         raise ValueError(f"v must have shape {want} to match the grid, got {arr.shape}")
     return arr

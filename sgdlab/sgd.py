@@ -344,3 +344,33 @@ class LinearLeastSquares:
         noise = covariance(self.grads(self.minimum), b)
         out = np.linalg.solve(np.eye(d * d) - k, eta**2 * noise.reshape(-1)).reshape(d, d)
         return 0.5 * (out + out.T)
+
+
+def variance_z_scores(samples: ArrayLike, cov: ArrayLike) -> Array:
+    r"""How far the sample variances of ``samples`` are from ``cov``, in standard errors.
+
+    Along each eigenvector :math:`v` of ``cov`` the sample variance of
+    :math:`v^\top x` is compared with :math:`v^\top \Sigma v`; for :math:`n`
+    independent Gaussian samples its standard error is
+    :math:`\sqrt{2/n}\, v^\top \Sigma v`.
+
+    Parameters
+    ----------
+    samples : array_like, shape (n, d)
+        Independent samples, e.g. SGD chains at stationarity.
+    cov : array_like, shape (d, d)
+        Predicted covariance.
+
+    Returns
+    -------
+    ndarray, shape (d,)
+        One z-score per eigenvector, in the order of increasing eigenvalue.
+    """
+    x = check.particles("samples", samples)
+    cov = np.asarray(cov, dtype=float)
+    if cov.shape != (x.shape[1], x.shape[1]):
+        raise ValueError(f"cov must have shape {(x.shape[1],) * 2}, got {cov.shape}")
+    _, vecs = np.linalg.eigh(cov)
+    predicted = np.einsum("ia,ij,ja->a", vecs, cov, vecs)
+    measured = np.var((x - x.mean(axis=0)) @ vecs, axis=0)
+    return (measured - predicted) / (np.sqrt(2.0 / len(x)) * predicted)

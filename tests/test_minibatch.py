@@ -141,3 +141,17 @@ def test_linear_least_squares_exact_sgd_covariance():
     assert np.trace(exact) > 1.02 * np.trace(additive)
     with pytest.raises(ValueError, match="eta"):
         model.sgd_covariance(5.0, b)
+
+
+def test_variance_z_scores():
+    from sgdlab.sgd import variance_z_scores
+
+    rng = np.random.default_rng(3)
+    cov = np.array([[2.0, 0.6], [0.6, 0.5]])
+    x = rng.multivariate_normal([1.0, -1.0], cov, size=4000)
+    _, vecs = np.linalg.eigh(cov)
+    expected = [(np.var((x - x.mean(0)) @ v) - v @ cov @ v) / (np.sqrt(2 / 4000) * v @ cov @ v)
+                for v in vecs.T]
+    np.testing.assert_allclose(variance_z_scores(x, cov), expected, rtol=1e-12)
+    with pytest.raises(ValueError, match="cov"):
+        variance_z_scores(x, np.eye(3))
