@@ -20,6 +20,8 @@ Modules, one idea each:
   (discrete and continuous Lyapunov equations, Lemma 2).
 - :mod:`sgdlab.logistic`: logistic regression with per-example gradients.
 - :mod:`sgdlab.data`: real MNIST, read offline.
+- :mod:`sgdlab.models`: the paper's four small networks (Section IV).
+- :mod:`sgdlab.device`: where heavy work runs (CPU or CUDA) and at which scale.
 - :mod:`sgdlab.modes`: the most likely point of a steady state and its shift
   from the minimum of the loss (Theorem 22, Remarks 23-26).
 """

@@ -1,0 +1,155 @@
+"""The paper's four small networks (Section IV; ../shared/SPEC.md, "Networks").
+
+=================  ==================  ===========  =======================
+name               input               classes      parameters
+=================  ==================  ===========  =======================
+``small-lenet``    MNIST 1x28x28       10           13,338
+``small-fc``       MNIST 1x7x7         10           3,978
+``tiny-fc``        MNIST 1x7x7, 0-4    5            917
+``small-allcnn``   CIFAR 3x32x32       10 or 100    26,982 or 29,412
+=================  ==================  ===========  =======================
+
+Parameter counts include the BatchNorm weights and biases, not their running
+statistics.  :func:`build` makes a network by name.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+from ._validation import positive_int
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """What a network of the paper expects and how big it is.
+
+    Attributes
+    ----------
+    name : str
+        The name :func:`build` takes.
+    input_shape : tuple of int
+        Shape of one input, channels first.
+    num_classes : int
+        Default number of classes.
+    dataset : str
+        The data set of the paper's experiment (``"mnist"``, ``"mnist7"``,
+        ``"mnist7-04"`` or ``"cifar"``).
+    """
+
+    name: str
+    input_shape: tuple[int, ...]
+    num_classes: int
+    dataset: str
+
+
+def _small_lenet(num_classes: int) -> nn.Sequential:
+    return nn.Sequential(
+        nn.Conv2d(1, 8, 5), nn.BatchNorm2d(8), nn.ReLU(), nn.MaxPool2d(3, 3), nn.Dropout(0.1),
+        nn.Conv2d(8, 16, 5), nn.BatchNorm2d(16), nn.ReLU(), nn.MaxPool2d(2), nn.Dropout(0.1),
+        nn.Flatten(),
+        nn.Linear(64, 128), nn.BatchNorm1d(128), nn.ReLU(), nn.Dropout(0.1),
+        nn.Linear(128, num_classes),
+    )
+
+
+def _fc(hidden: int) -> Callable[[int], nn.Sequential]:
+    def make(num_classes: int) -> nn.Sequential:
+        return nn.Sequential(
+            nn.Flatten(),
+            nn.Linear(49, hidden), nn.BatchNorm1d(hidden), nn.ReLU(),
+            nn.Linear(hidden, num_classes),
+        )
+    return make
+
+
+def _conv_bn_relu(c_in: int, c_out: int, kernel: int = 3, stride: int = 1) -> list[nn.Module]:
+    return [nn.Conv2d(c_in, c_out, kernel, stride=stride, padding=kernel // 2),
+            nn.BatchNorm2d(c_out), nn.ReLU()]
+
+
+def _small_allcnn(num_classes: int) -> nn.Sequential:
+    widths = [(3, 12, 1), (12, 12, 1), (12, 12, 2), (12, 24, 1), (24, 24, 1), (24, 24, 2),
+              (24, 24, 1), (24, 24, 1)]
+    layers = [m for c_in, c_out, stride in widths for m in _conv_bn_relu(c_in, c_out, 3, stride)]
+    layers += _conv_bn_relu(24, num_classes, kernel=1)
+    return nn.Sequential(*layers, nn.AvgPool2d(8), nn.Flatten())
+
+
+SPECS: dict[str, ModelSpec] = {
+    "small-lenet": ModelSpec("small-lenet", (1, 28, 28), 10, "mnist"),
+    "small-fc": ModelSpec("small-fc", (1, 7, 7), 10, "mnist7"),
+    "tiny-fc": ModelSpec("tiny-fc", (1, 7, 7), 5, "mnist7-04"),
+    "small-allcnn": ModelSpec("small-allcnn", (3, 32, 32), 10, "cifar"),
+}
+_BUILDERS: dict[str, Callable[[int], nn.Sequential]] = {
+    "small-lenet": _small_lenet,
+    "small-fc": _fc(64),
+    "tiny-fc": _fc(16),
+    "small-allcnn": _small_allcnn,
+}
+NAMES: tuple[str, ...] = tuple(SPECS)
+
+
+def spec(name: str) -> ModelSpec:
+    """The :class:`ModelSpec` of the network called ``name``.
+
+    Raises
+    ------
+    ValueError
+        If ``name`` is not one of :data:`NAMES`.
+    """
+    if name not in SPECS:
+        raise ValueError(f"unknown model name {name!r}; known models: {', '.join(NAMES)}")
+    return SPECS[name]
+
+
+def build(name: str, num_classes: int | None = None) -> nn.Sequential:
+    """Build one of the paper's networks (Section IV), freshly initialised.
+
+    Parameters
+    ----------
+    name : str
+        One of :data:`NAMES`: ``"small-lenet"``, ``"small-fc"``, ``"tiny-fc"``,
+        ``"small-allcnn"``.
+    num_classes : int, optional
+        Number of outputs; the network's default (:attr:`ModelSpec.num_classes`)
+        if omitted, e.g. 100 for small-allcnn on CIFAR-100.
+
+    Returns
+    -------
+    torch.nn.Sequential
+        The network, on the CPU, in training mode; it takes a batch of inputs of
+        shape ``(n, *spec(name).input_shape)`` and returns ``(n, num_classes)``
+        logits.
+
+    Raises
+    ------
+    ValueError
+        If ``name`` is unknown or ``num_classes`` is not a positive integer.
+
+    Examples
+    --------
+    >>> [count_parameters(build(n)) for n in NAMES]
+    [13338, 3978, 917, 26982]
+    >>> count_parameters(build("small-allcnn", num_classes=100))
+    29412
+    """
+    model_spec = spec(name)
+    classes = model_spec.num_classes if num_classes is None else num_classes
+    classes = positive_int("num_classes", classes)
+    return _BUILDERS[name](classes)
+
+
+def count_parameters(model: nn.Module) -> int:
+    """Number of trainable parameters (BatchNorm running statistics excluded)."""
+    return sum(p.numel() for p in model.parameters() if p.requires_grad)
+
+
+def flat_parameters(model: nn.Module) -> torch.Tensor:
+    """All trainable parameters of ``model`` as one detached vector x (length d)."""
+    return torch.cat([p.detach().reshape(-1) for p in model.parameters() if p.requires_grad])
