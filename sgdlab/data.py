@@ -1,10 +1,12 @@
-"""Real MNIST digits, read offline from gzipped idx files.
+"""The data sets of the paper's experiments, read offline.
 
-The repository carries the files under ``data/MNIST/raw/`` (see
+The repository carries real MNIST under ``data/MNIST/raw/`` (see
 ``data/README.md``: the full test split and the first 17,000 training
 images).  :func:`load_mnist` looks for ``MNIST/raw/`` under, in order, its
 ``root`` argument, the environment variable ``SGDLAB_DATA`` and the
-repository's ``data/`` folder.
+repository's ``data/`` folder.  :func:`load` returns a data set by the name a
+network's :class:`~sgdlab.models.ModelSpec` gives, as resident tensors,
+standardised with the statistics of its training split.
 """
 
 from __future__ import annotations
@@ -14,7 +16,10 @@ import os
 from pathlib import Path
 
 import numpy as np
+import torch
 from numpy.typing import NDArray
+
+from ._validation import positive_int
 
 REPO_DATA = Path(__file__).resolve().parents[1] / "data"
 FILES = {
@@ -119,3 +124,76 @@ def pool(images: NDArray[np.float64], factor: int) -> NDArray[np.float64]:
                          f"got {factor!r}")
     n, h, w = arr.shape
     return arr.reshape(n, h // factor, factor, w // factor, factor).mean(axis=(2, 4))
+
+
+#: MNIST variants of Section IV: (side in pixels, digits kept or None for all).
+MNIST_VARIANTS: dict[str, tuple[int, tuple[int, ...] | None]] = {
+    "mnist": (28, None),
+    "mnist7": (7, None),
+    "mnist7-04": (7, (0, 1, 2, 3, 4)),
+}
+
+
+def _mnist_variant(name: str, split: str, root: str | os.PathLike[str] | None
+                   ) -> tuple[NDArray[np.float64], NDArray[np.int64]]:
+    side, digits = MNIST_VARIANTS[name]
+    images, labels = load_mnist(split, root)
+    if side != images.shape[1]:
+        images = pool(images, images.shape[1] // side)
+    if digits is not None:
+        keep = np.isin(labels, digits)
+        images, labels = images[keep], labels[keep]
+    return images, labels
+
+
+def load(name: str, split: str = "train", *, n: int | None = None,
+         root: str | os.PathLike[str] | None = None,
+         device: str | torch.device | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    """A data set of the paper as resident tensors, ready for a network.
+
+    Parameters
+    ----------
+    name : str
+        ``"mnist"`` (1x28x28), ``"mnist7"`` (average-pooled to 1x7x7) or
+        ``"mnist7-04"`` (1x7x7, digits 0-4 only).
+    split : {"train", "test"}
+    n : int, optional
+        Keep the first ``n`` examples; all when omitted.
+    root : path, optional
+        Where to look for the files (see :func:`mnist_dir`).
+    device : str or torch.device, optional
+        Where the tensors live (:func:`sgdlab.device.pick`).
+
+    Returns
+    -------
+    x : torch.Tensor, shape (n, channels, side, side), float32
+        Inputs standardised with the mean and standard deviation of the
+        pixels of the training split of the same variant.
+    y : torch.Tensor, shape (n,), int64
+        Class labels.
+
+    Raises
+    ------
+    ValueError
+        If ``name`` or ``split`` is unknown, or ``n`` is not a positive
+        integer no larger than the split.
+    FileNotFoundError
+        If the files are missing, saying which and where to put them.
+    """
+    from .device import pick
+
+    if name not in MNIST_VARIANTS:
+        raise ValueError(f"unknown data set {name!r}; known: {', '.join(MNIST_VARIANTS)}")
+    train_images, train_labels = _mnist_variant(name, "train", root)
+    images, labels = ((train_images, train_labels) if split == "train"
+                      else _mnist_variant(name, split, root))
+    if n is not None:
+        n = positive_int("n", n)
+        if n > len(labels):
+            raise ValueError(f"n = {n} asked for, but the {split} split of {name!r} holds "
+                             f"{len(labels)} examples")
+        images, labels = images[:n], labels[:n]
+    mean, std = train_images.mean(), train_images.std()
+    x = torch.as_tensor((images - mean) / std, dtype=torch.float32).unsqueeze(1)
+    dev = pick(device)
+    return x.to(dev), torch.as_tensor(labels).to(dev)

@@ -38,7 +38,7 @@ class ModelSpec:
         Default number of classes.
     dataset : str
         The data set of the paper's experiment (``"mnist"``, ``"mnist7"``,
-        ``"mnist7-04"`` or ``"cifar"``).
+        ``"mnist7-04"`` or ``"cifar10"``), a name :func:`sgdlab.data.load` takes.
     """
 
     name: str
@@ -84,7 +84,7 @@ SPECS: dict[str, ModelSpec] = {
     "small-lenet": ModelSpec("small-lenet", (1, 28, 28), 10, "mnist"),
     "small-fc": ModelSpec("small-fc", (1, 7, 7), 10, "mnist7"),
     "tiny-fc": ModelSpec("tiny-fc", (1, 7, 7), 5, "mnist7-04"),
-    "small-allcnn": ModelSpec("small-allcnn", (3, 32, 32), 10, "cifar"),
+    "small-allcnn": ModelSpec("small-allcnn", (3, 32, 32), 10, "cifar10"),
 }
 _BUILDERS: dict[str, Callable[[int], nn.Sequential]] = {
     "small-lenet": _small_lenet,

@@ -3,8 +3,9 @@ import hashlib
 
 import numpy as np
 import pytest
+import torch
 
-from sgdlab.data import FILES, load_mnist, mnist_dir, read_idx
+from sgdlab.data import FILES, load, load_mnist, mnist_dir, read_idx
 
 MD5 = {
     "t10k-images-idx3-ubyte.gz": "9fb629c4189551a2d022fa330f9573f3",
@@ -77,3 +78,23 @@ def test_pool():
     assert out.shape == (2, 2, 2) and out[0, 0, 0] == np.mean([0, 1, 4, 5])
     with pytest.raises(ValueError, match="factor"):
         pool(images, 3)
+
+
+def test_load_variants(monkeypatch):
+    monkeypatch.delenv("SGDLAB_DATA", raising=False)
+    x, y = load("mnist7-04", n=500)
+    assert x.shape == (500, 1, 7, 7) and x.dtype == torch.float32
+    assert set(y.tolist()) <= {0, 1, 2, 3, 4}
+    full, _ = load("mnist7-04")
+    assert abs(float(full.mean())) < 1e-5 and abs(float(full.std()) - 1) < 1e-5
+    xt, yt = load("mnist", "test", n=10)
+    assert xt.shape == (10, 1, 28, 28) and yt.dtype == torch.int64
+
+
+def test_load_bad_input():
+    with pytest.raises(ValueError, match="unknown data set 'svhn'"):
+        load("svhn")
+    with pytest.raises(ValueError, match="n = 99999 asked for"):
+        load("mnist7", n=99_999)
+    with pytest.raises(ValueError, match="split"):
+        load("mnist7", "valid")
