@@ -19,9 +19,12 @@ Modules, one idea each:
 - :mod:`sgdlab.sgd`: discrete SGD chains and their stationary covariances
   (discrete and continuous Lyapunov equations, Lemma 2).
 - :mod:`sgdlab.logistic`: logistic regression with per-example gradients.
-- :mod:`sgdlab.data`: real MNIST, read offline.
+- :mod:`sgdlab.data`: real MNIST, read offline; CIFAR-10/100 with contrast
+  normalisation and ZCA whitening; the augmented view of Fig. 2c.
 - :mod:`sgdlab.models`: the paper's four small networks (Section IV).
 - :mod:`sgdlab.device`: where heavy work runs (CPU or CUDA) and at which scale.
+- :mod:`sgdlab.train`: SGD with Nesterov momentum on the paper's networks,
+  resident data, resumable checkpoints at fractions of training.
 - :mod:`sgdlab.modes`: the most likely point of a steady state and its shift
   from the minimum of the loss (Theorem 22, Remarks 23-26).
 """
