@@ -59,8 +59,10 @@ def lr_factor(schedule: str, step: int, total: int) -> float:
     Raises
     ------
     ValueError
-        If ``schedule`` is not one of :data:`SCHEDULES`.
+        If ``schedule`` is not one of :data:`SCHEDULES` or ``total`` is not a
+        positive integer.
     """
+    total = positive_int("total", total)
     if schedule == "step":
         return 0.1 ** ((step >= total / 2) + (step >= 3 * total / 4))
     if schedule == "cosine":
@@ -418,8 +420,8 @@ def _run(config: TrainConfig, x: torch.Tensor, y: torch.Tensor, x_test: torch.Te
             if path is not None and at == step:
                 _save(state(epoch, step, fraction), checkpoint_path(path, fraction))
 
-    with tqdm(total=total, initial=start * steps, disable=not progress, unit="step",
-              desc=f"train {config.model}") as bar:
+    with tqdm(total=total, initial=start * steps, unit="step", desc=f"train {config.model}",
+              disable=not progress or start == config.epochs) as bar:
         for epoch in range(start, config.epochs):
             net.train()
             order = torch.randperm(len(x), generator=order_rng).to(dev)

@@ -103,6 +103,8 @@ def test_schedules():
     assert lr_factor("constant", 7, 10) == 1.0
     with pytest.raises(ValueError, match="schedule"):
         lr_factor("linear", 0, 10)
+    with pytest.raises(ValueError, match="total"):
+        lr_factor("cosine", 0, 0)
 
 
 @pytest.mark.parametrize(("change", "message"), [
