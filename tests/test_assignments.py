@@ -6,7 +6,8 @@ containers (``otter.api.grade_submission``, the engine of ``otter run``):
 
 - the solution notebook scores 100 %;
 - a deliberately wrong submission, the solution with the substitutions of
-  ``WRONG``, loses points on exactly the questions listed there;
+  ``WRONG``, loses points on exactly the questions listed there, at least one
+  of them through hidden tests only;
 - the student version holds no solution line and no hidden test.
 """
 
@@ -84,12 +85,15 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Built]:
     return result
 
 
-def grade(notebook: Path, autograder: Path) -> dict[str, tuple[float, float]]:
-    """Grade one submission without containers: question -> (score, possible)."""
+def grade(notebook: Path, autograder: Path) -> dict[str, tuple[float, float, bool]]:
+    """Grade one submission without containers.
+
+    Returns question -> (score, possible, whether its public tests passed).
+    """
     results = grade_submission(str(notebook), str(autograder), quiet=True)
     assert results.catastrophic_error is None, results.catastrophic_error
-    return {q: (results.get_score(q), results.get_result(q).possible)
-            for q in results.test_files}
+    return {q: (results.get_score(q), results.get_result(q).possible,
+                results.get_result(q).passed_all_public) for q in results.test_files}
 
 
 def test_every_assignment_has_a_wrong_submission():
@@ -101,7 +105,7 @@ def test_every_assignment_has_a_wrong_submission():
 def test_solution_scores_full_marks(built: dict[str, Built], name: str):
     scores = grade(built[name].solution, built[name].autograder)
     assert len(scores) >= 3
-    for question, (score, possible) in scores.items():
+    for question, (score, possible, _) in scores.items():
         assert possible > 0 and score == possible, (question, score, possible)
 
 
@@ -117,8 +121,10 @@ def test_wrong_submission_loses_points_where_wrong(built: dict[str, Built], name
     submission = tmp_path / built[name].solution.name
     nbformat.write(nb, submission)
     scores = grade(submission, built[name].autograder)
-    lost = sorted(q for q, (score, possible) in scores.items() if score < possible)
+    lost = sorted(q for q, (score, possible, _) in scores.items() if score < possible)
     assert lost == should_lose, scores
+    # at least one mistake passes the public tests: only a hidden test catches it
+    assert any(scores[q][2] for q in lost), scores
 
 
 def _source_lines(source: Path) -> tuple[set[str], set[str], set[str]]:
