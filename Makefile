@@ -30,6 +30,18 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/widget_latency.py
 	$(BIN)/python benchmarks/fokker_planck.py
 
+# For each notebook in assignments/: the student version (student/, the notebook and its
+# public tests) and the autograder (autograder.zip, for otter run or Gradescope) under
+# _build/assignments/<name>/, by otter assign, which also checks that the solution passes.
+.PHONY: assignments
+assignments: $(STAMP)
+	@for nb in assignments/*.ipynb; do \
+	  name=$$(basename $$nb .ipynb); out=_build/assignments/$$name; \
+	  rm -rf $$out && $(BIN)/otter assign --no-pdfs $$nb $$out || exit 1; \
+	  mv $$out/autograder/$$name-autograder_*.zip $$out/autograder.zip; \
+	  echo "$$out: hand out student/, grade with autograder.zip"; \
+	done
+
 pdf: $(STAMP) pdf-deps
 	$(BIN)/jupyter-book build . --builder pdflatex
 	@echo "The PDF: $(CURDIR)/_build/latex/sgdlab.pdf"
