@@ -22,8 +22,14 @@ the last sum being :math:`\int\rho\log\rho = -\int_0^1\log X'(u)\,du`.
 Monotonicity is built in by writing :math:`X_{m+1} - X_m = e^{s_m}`.
 
 In 2-D, on a cell grid, :func:`entropic_jko_step` replaces :math:`W_2^2` by
-its entropic regularisation (Peyré 2015) and solves each step by scaling
-iterations; :func:`w2_grid` is the exact :math:`W_2` between cell densities.
+its entropic regularisation (Peyré 2015) and solves each step by log-domain
+scaling iterations; :func:`w2_grid` is the exact :math:`W_2` between cell
+densities.  With :math:`\epsilon = \alpha\tau` the entropic scheme converges
+to (FP) with an added linear diffusion (Baradat, Hraivoronska and
+Santambrogio 2025), here the raised temperature :math:`\beta^{-1} + \alpha/4`;
+to (FP) itself when
+:math:`\epsilon/\tau \to 0`, e.g. :math:`\epsilon \propto \tau^2` with the
+cell width :math:`h \propto \tau`.
 """
 
 from __future__ import annotations
@@ -158,10 +164,20 @@ def entropic_jko_step(rho: ArrayLike, grid: CellGrid, tau: float, beta: float,
     the proximal map is :math:`(z e^{-\lambda f})^{1/(1 + \lambda/\beta)}`
     (up to a constant factor, which the mass constraint absorbs).  The kernel
     of a product grid factorises, :math:`K = K_1\otimes K_2`, so one
-    iteration costs two small matrix products.  The regularisation blurs each
-    step: it acts roughly like an extra temperature :math:`\epsilon/(2\tau)`
-    added to :math:`\beta^{-1}`, so :math:`\epsilon` must be small against
-    :math:`\tau/\beta`.
+    iteration costs a few small matrix products.  The iterations run on
+    :math:`\log a, \log b` (log-domain stabilisation): each factor of
+    :math:`K` is applied to :math:`e^{\log b - m}` with :math:`m` the maximum
+    along the summed axis, so that neither the scalings nor
+    :math:`e^{-C/\epsilon}` overflow for small :math:`\epsilon`.
+
+    The regularisation blurs each step: a conditional spread of variance
+    :math:`\epsilon/2` per axis, roughly an extra temperature
+    :math:`\epsilon/(4\tau)` added to :math:`\beta^{-1}`.  The scheme therefore
+    converges to (FP) when :math:`\epsilon/\tau\to 0`, e.g.
+    :math:`\epsilon\propto\tau^2`, with :math:`\epsilon \gtrsim h^2` (:math:`h`
+    the cell width) so that the grid resolves the blur; with
+    :math:`\epsilon \ll h^2` mass cannot move less than a cell and the steps
+    stall.
 
     Parameters
     ----------
@@ -181,13 +197,23 @@ def entropic_jko_step(rho: ArrayLike, grid: CellGrid, tau: float, beta: float,
     Returns
     -------
     ndarray, shape grid.shape
-        The density :math:`\rho_{k+1}`, positive, of unit mass.
+        The density :math:`\rho_{k+1}`, of unit mass; positive wherever
+        :math:`e^{-C/\epsilon}` connects the cell to the support of
+        :math:`\rho_k` in floating point.
 
     Raises
     ------
     ValueError
         On bad input, or if the iterations do not reach ``tol`` (increase
-        ``eps``) or overflow.
+        ``eps`` or ``max_iter``) or lose all precision.
+
+    Notes
+    -----
+    One step is the semi-relaxed unbalanced problem that
+    ``ot.unbalanced.sinkhorn_unbalanced(rho_k, exp(-beta f), C, eps,
+    (inf, 2 tau / beta), reg_type="entropy")`` solves with the dense kernel
+    (:math:`F(q) = \beta^{-1}KL(q|e^{-\beta f})` + const at unit mass); the
+    tests check that the two agree to round-off.
     """
     if not isinstance(grid, CellGrid) or grid.dim != 2:
         raise ValueError("grid must be a 2-D CellGrid")
@@ -204,22 +230,38 @@ def entropic_jko_step(rho: ArrayLike, grid: CellGrid, tau: float, beta: float,
     tol = check.positive_scalar("tol", tol)
     max_iter = check.positive_int("max_iter", max_iter)
     p = rho / rho.sum()
+    with np.errstate(divide="ignore"):
+        log_p = np.log(p)
     k1, k2 = (np.exp(-ot.dist(c[:, None], c[:, None]) / eps) for c in grid.centres)
     lam = 2.0 * tau / eps
     power = 1.0 / (1.0 + lam / beta)
-    gibbs = np.exp(-lam * (f_cells - f_cells.min()))
-    b = np.ones_like(p)
+    log_gibbs = -lam * (f_cells - f_cells.min())
+    log_kb = _log_apply(k1, k2, np.zeros_like(p))                  # b = 1
     for _ in range(max_iter):
-        a = p / (k1 @ b @ k2)
-        z = k1 @ a @ k2
-        q = (z * gibbs) ** power
-        b = q / z
-        if not np.all(np.isfinite(b)):
-            raise ValueError("the scaling iterations overflowed; increase eps")
-        if np.abs(a * (k1 @ b @ k2) - p).sum() < tol:
+        log_a = np.where(p > 0, log_p - log_kb, -np.inf)
+        log_z = _log_apply(k1, k2, log_a)
+        log_q = power * (log_z + log_gibbs)
+        with np.errstate(invalid="ignore"):
+            log_b = np.where(np.isneginf(log_z), -np.inf, log_q - log_z)   # q = 0 where z = 0
+        if np.isnan(log_b).any() or np.isposinf(log_b).any():
+            raise ValueError("the scaling iterations lost all precision; increase eps")
+        log_kb = _log_apply(k1, k2, log_b)
+        if np.abs(np.exp(log_a + log_kb) - p).sum() < tol:        # first marginal of pi
+            q = np.exp(log_q - log_q.max())
             return q / (q.sum() * grid.volume)
     raise ValueError(f"the scaling iterations did not reach tol in {max_iter} steps; "
                      "increase eps or max_iter")
+
+
+def _log_apply(k1: Array, k2: Array, log_v: Array) -> Array:
+    r""":math:`\log(K_1 e^{v} K_2)` for symmetric factors, stabilised along each summed axis."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        m = np.max(log_v, axis=1, keepdims=True)
+        m = np.where(np.isfinite(m), m, 0.0)
+        t = m + np.log(np.exp(log_v - m) @ k2)
+        m = np.max(t, axis=0, keepdims=True)
+        m = np.where(np.isfinite(m), m, 0.0)
+        return m + np.log(k1 @ np.exp(t - m))
 
 
 def entropic_jko_flow(rho0: ArrayLike, grid: CellGrid, tau: float, n_steps: int, beta: float,

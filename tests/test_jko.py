@@ -1,3 +1,5 @@
+import warnings
+
 import numpy as np
 import ot
 import pytest
@@ -110,5 +112,73 @@ def test_entropic_jko_validation():
         entropic_jko_step(rho0, grid, 0.1, 2.0, f[:-1], eps=0.05)
     with pytest.raises(ValueError, match="grid"):
         entropic_jko_step(rho0, cell_grid([[0.0, 1.0]], 8), 0.1, 2.0, f, eps=0.05)
+    with pytest.raises(ValueError, match="beta"):
+        entropic_jko_step(rho0, grid, 0.1, -2.0, f, eps=0.05)
+    with pytest.raises(ValueError, match="tol"):
+        entropic_jko_step(rho0, grid, 0.1, 2.0, f, eps=0.05, tol=0.0)
+    with pytest.raises(ValueError, match="max_iter"):
+        entropic_jko_step(rho0, grid, 0.1, 2.0, f, eps=0.05, max_iter=0)
+    with pytest.raises(ValueError, match="max_iter"):                  # does not converge
+        entropic_jko_step(rho0, grid, 0.1, 2.0, f, eps=0.05, max_iter=2)
+    with pytest.raises(ValueError, match="n_steps"):
+        entropic_jko_flow(rho0, grid, 0.1, 0, 2.0, f, eps=0.05)
     with pytest.raises(ValueError, match="shape"):
         w2_grid(rho0, rho0[:-1], grid)
+
+
+def _gaussian_cells(grid, mean, var):
+    return np.exp(-((grid.points - mean) ** 2).sum(-1) / (2 * var))
+
+
+@pytest.mark.parametrize("eps", [0.5, 0.04, 0.01])
+def test_entropic_jko_step_equals_pots_semi_relaxed_unbalanced_sinkhorn(eps):
+    # F(q) = KL(q | e^{-beta f}) / beta + const at unit mass: a hard first marginal and
+    # weight 2 tau / beta on the second; at eps = 0.01 e^{-C/eps} underflows off the diagonal
+    grid = cell_grid([[-2.5, 2.5], [-2.5, 2.5]], 12)
+    rho0 = _gaussian_cells(grid, [1.0, 0.5], 0.16)
+    f = 0.5 * (grid.points**2).sum(-1)
+    tau, beta = 0.1, 2.0
+    ours = entropic_jko_step(rho0, grid, tau, beta, f, eps, tol=1e-13)
+    x = grid.points.reshape(-1, 2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)     # reg_type="entropy" ignores c
+        plan = ot.unbalanced.sinkhorn_unbalanced(
+            rho0.ravel() / rho0.sum(), np.exp(-beta * f.ravel()), ot.dist(x, x), eps,
+            (np.inf, 2 * tau / beta), reg_type="entropy", numItermax=100_000, stopThr=1e-14)
+    pot = plan.sum(0).reshape(grid.shape) / grid.volume
+    np.testing.assert_allclose(ours, pot, rtol=1e-9, atol=1e-12 * pot.max())
+
+
+def test_entropic_jko_with_eps_like_tau_squared_converges_at_first_order():
+    beta, t, m0, v0 = 2.0, 0.8, np.array([1.0, 0.5]), 0.16
+    errors = []
+    for n, tau in ((16, 0.2), (32, 0.1)):               # h and sqrt(eps) both halve with tau
+        grid = cell_grid([[-3.0, 3.0], [-3.0, 3.0]], n)
+        flow = entropic_jko_flow(_gaussian_cells(grid, m0, v0), grid, tau, round(t / tau), beta,
+                                 0.5 * (grid.points**2).sum(-1), eps=4 * tau**2)
+        var = 1 / beta + (v0 - 1 / beta) * np.exp(-2 * t)
+        errors.append(w2_grid(flow[-1], _gaussian_cells(grid, m0 * np.exp(-t), var), grid))
+    assert 1.7 < errors[0] / errors[1] < 2.3
+
+
+def test_entropic_jko_at_fixed_eps_over_tau_tracks_a_hotter_fokker_planck():
+    beta, t, m0, v0, alpha = 2.0, 0.5, np.array([1.0, 0.5]), 0.16, 1.0
+    grid = cell_grid([[-2.5, 2.5], [-2.5, 2.5]], 32)
+    flow = entropic_jko_flow(_gaussian_cells(grid, m0, v0), grid, 0.05, 10, beta,
+                             0.5 * (grid.points**2).sum(-1), eps=alpha * 0.05)
+
+    def ou_law(temp):
+        var = temp + (v0 - temp) * np.exp(-2 * t)
+        return _gaussian_cells(grid, m0 * np.exp(-t), var)
+
+    assert w2_grid(flow[-1], ou_law(1 / beta + alpha / 4), grid) < 0.5 * w2_grid(
+        flow[-1], ou_law(1 / beta), grid)
+
+
+def test_entropic_jko_from_a_density_with_empty_cells():
+    grid, rho0, f = _ou_setup()
+    rho0 = np.where(rho0 > 1e-3 * rho0.max(), rho0, 0.0)
+    step = entropic_jko_step(rho0, grid, 0.05, 2.0, f, eps=0.01)
+    assert np.all(np.isfinite(step)) and step.min() >= 0
+    assert step.sum() * grid.volume == pytest.approx(1.0, rel=1e-12)
+    assert np.count_nonzero(step) > np.count_nonzero(rho0)       # the step spreads mass
