@@ -183,7 +183,9 @@ def _shapes(config: RunConfig, d: int) -> dict[str, tuple[int, ...]]:
 
 def _checkpoint_epoch(folder: Path) -> int:
     path = folder / "checkpoint.pt"
-    return torch.load(path, weights_only=True)["epoch"] if path.is_file() else 0
+    if not path.is_file():
+        return 0
+    return torch.load(path, map_location="cpu", weights_only=True)["epoch"]
 
 
 def find(config: RunConfig, root: str | os.PathLike[str] | None = None) -> Trajectory | None:
@@ -239,7 +241,8 @@ def run(config: RunConfig, *, root: str | os.PathLike[str] | None = None,
                                               dtype=np.float32, shape=shape)
               for name, shape in _shapes(config, chains.d).items()}
     if epoch > 0:
-        chains.load_state_dict(torch.load(folder / "checkpoint.pt", weights_only=True)["chains"])
+        state = torch.load(folder / "checkpoint.pt", map_location="cpu", weights_only=True)
+        chains.load_state_dict(state["chains"])
     config_file.write_text(json.dumps(record, indent=1))
     with tqdm(total=config.total, initial=epoch, disable=not progress,
               desc=f"{config.chains} chains of {config.model}", unit="epoch") as bar:
