@@ -23,12 +23,14 @@ import numpy as np
 
 from sgdlab.landscapes import double_well
 from sgdlab.plotting import draw_flow
+from sgdlab.runs import CONFIGS, RunConfig, run
 from sgdlab.sgd import covariance_ellipse, sgd
 from widgets import (
     anisotropy_explorer,
     double_well_explorer,
     local_entropy_explorer,
     sgd_noise_explorer,
+    trajectory_explorer,
 )
 from widgets import double_well as dw
 from widgets import sgd_noise as sn
@@ -62,6 +64,13 @@ def sgd_noise_baseline(eta: float) -> None:
     plt.close(fig)
 
 
+def trajectory_weights() -> np.ndarray:
+    """Snapshots as long as the chapter's (made once, then found in the runs folder)."""
+    cpu = CONFIGS["cpu"]
+    config = RunConfig(chains=2, burn_in=10, epochs=cpu.epochs, n=1024, chunk=cpu.chunk)
+    return run(config).weights
+
+
 # explorer: (factory, sweeps of its controls, (baseline, the control it redraws for))
 EXPLORERS: dict[str, tuple[Callable, dict, tuple[Callable, str] | None]] = {
     "double well": (double_well_explorer, {
@@ -83,6 +92,11 @@ EXPLORERS: dict[str, tuple[Callable, dict, tuple[Callable, str] | None]] = {
         "ratio": np.round(np.arange(0.2, 1.001, 0.05), 2),
         "angle": np.arange(0.0, 180.1, 10.0),
         "temperature": np.round(np.arange(0.02, 0.501, 0.04), 2),
+    }, None),
+    "trajectory": (lambda: trajectory_explorer(trajectory_weights()), {
+        "weight": np.arange(0, 900, 60),
+        "max_lag": np.arange(20, 500, 40),
+        "chain": [1, 0] * 4,
     }, None),
 }
 

@@ -27,6 +27,9 @@ Modules, one idea each:
   resident data, resumable checkpoints at fractions of training.
 - :mod:`sgdlab.modes`: the most likely point of a steady state and its shift
   from the minimum of the loss (Theorem 22, Remarks 23-26).
+- :mod:`sgdlab.chains`: independent SGD chains of one network, trained at once with torch.func.
+- :mod:`sgdlab.runs`: long SGD runs on disk, one snapshot per epoch, resumable (Fig. 3).
+- :mod:`sgdlab.trajectory`: is a trajectory Brownian? Spectra, autocorrelations (Remarks 17-18).
 """
 
 __version__ = "0.1.0"

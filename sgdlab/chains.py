@@ -1,0 +1,297 @@
+"""Independent SGD chains of one network, trained at once (Section IV-D, Fig. 3).
+
+``C`` chains, one per seed, of the same network are trained together with
+:mod:`torch.func`: their parameters are stacked into leaf tensors of shape
+``(C, ...)`` (:func:`torch.func.stack_module_state`) and a vmapped
+:func:`torch.func.functional_call` evaluates every chain on its own
+mini-batch.  :class:`torch.optim.SGD` acting on the stacked leaves is exactly
+per-chain SGD, since its update (momentum, Nesterov) is elementwise.
+
+BatchNorm runs in training mode with *batched buffers*: each chain's running
+mean and variance are rows of a stacked buffer that the vmapped forward
+updates in place from that chain's own batch, as a separate run would.
+Snapshots evaluate the full gradient over all N examples two ways.  With
+BatchNorm normalising by the statistics of the whole data set (training-mode
+normalisation, running statistics left alone): the gradient of the loss
+whose mini-batch estimates SGD follows; it vanishes along the directions
+BatchNorm makes the loss invariant to (the bias of a layer followed by
+BatchNorm, the scale of its weights).  And in eval mode, with the running
+statistics: the loss :math:`f(x) = \\frac1N \\sum_k f_k(x)` of eq. (2), an
+average of per-example losses, whose gradient has components along those
+directions that SGD cannot reduce.
+
+A chain with seed ``s`` starts from the network :func:`init_model` builds
+for ``s`` and visits the data in the order of :func:`permutations` for
+``s``, a fresh permutation each epoch, batches in that order, the last one
+smaller when the batch size does not divide N.  :func:`plain_chain` trains
+one chain the plain way (module, :class:`~torch.utils.data.DataLoader`,
+optimizer) with the same seeds: the reference the vectorised path is checked
+and timed against.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+from torch.func import functional_call, grad_and_value, stack_module_state, vmap
+from torch.utils.data import DataLoader, TensorDataset
+
+from ._validation import positive_int, positive_scalar
+from .device import pick
+from .models import build
+
+
+def _seed_stream(seed: int, stream: int) -> int:
+    """A 63-bit seed for one use (0: initial weights, 1: data order) of chain ``seed``."""
+    state = np.random.SeedSequence([seed, stream]).generate_state(2, dtype=np.uint32)
+    return int(state[0]) << 31 | int(state[1]) >> 1
+
+
+def _check_seed(seed: int) -> int:
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise ValueError(f"seeds must be non-negative integers, got {seed!r}")
+    return int(seed)
+
+
+def init_model(name: str, seed: int) -> nn.Sequential:
+    """The network ``name`` initialised from ``seed``, without touching torch's global RNG."""
+    seed = _check_seed(seed)
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(_seed_stream(seed, 0))
+        model = build(name)
+    if any(isinstance(m, nn.Dropout) for m in model.modules()):
+        raise ValueError(f"model {name!r} has dropout, which chains cannot share with a "
+                         "single run; use a network without dropout")
+    return model
+
+
+def permutations(seed: int) -> torch.Generator:
+    """The CPU generator whose successive ``randperm`` calls order each epoch of chain ``seed``."""
+    return torch.Generator().manual_seed(_seed_stream(_check_seed(seed), 1))
+
+
+@contextmanager
+def _num_threads(threads: int | None) -> Iterator[None]:
+    """Run the block with ``threads`` torch CPU threads (unchanged when None), then restore."""
+    if threads is None:
+        yield
+        return
+    before = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
+def _check_data(x: torch.Tensor, y: torch.Tensor, batch_size: int) -> int:
+    if x.ndim < 2 or y.ndim != 1 or len(x) != len(y):
+        raise ValueError(f"x must have shape (n, ...) and y shape (n,), got {tuple(x.shape)} "
+                         f"and {tuple(y.shape)}")
+    positive_int("batch_size", batch_size)
+    if batch_size > len(y):
+        raise ValueError(f"batch_size = {batch_size} exceeds the {len(y)} examples")
+    return len(y)
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """The state of every chain at the end of an epoch.
+
+    Attributes
+    ----------
+    weights : ndarray, shape (C, d), float32
+        The trainable parameters x of each chain, in ``model.parameters()`` order.
+    gradient : ndarray, shape (C, d), float32
+        The full gradient over all N examples, BatchNorm normalising by their
+        statistics.
+    loss : ndarray, shape (C,), float32
+        The full loss, normalised the same way.
+    eval_grad_norm : ndarray, shape (C,), float32
+        Norm of the full gradient in eval mode (running statistics).
+    eval_loss : ndarray, shape (C,), float32
+        The full loss in eval mode, eq. (2)'s f(x).
+    """
+
+    weights: np.ndarray
+    gradient: np.ndarray
+    loss: np.ndarray
+    eval_grad_norm: np.ndarray
+    eval_loss: np.ndarray
+
+
+class Chains:
+    """``C`` independent SGD chains of one network, trained at once.
+
+    Parameters
+    ----------
+    model : str
+        A network name of :func:`sgdlab.models.build` without dropout
+        (``"tiny-fc"`` for Fig. 3).
+    seeds : sequence of int
+        One non-negative seed per chain; they must differ.
+    x, y : torch.Tensor
+        The whole training set, ``(N, ...)`` inputs and ``(N,)`` labels, kept
+        resident (on ``device``).
+    batch_size : int, default 128
+    momentum : float, default 0.9
+    nesterov : bool, default True
+        Nesterov's momentum, as the paper trains (Section IV).
+    device : str or torch.device, optional
+        Where to train (:func:`sgdlab.device.pick`).
+    threads : int or None, default 1
+        CPU threads torch uses inside :meth:`train_epoch` and :meth:`snapshot`
+        (restored afterwards); None leaves torch's setting.  A small network's
+        operations gain nothing from more, and on a shared CPU extra threads
+        wait on each other: BatchNorm on 2 contended cores ran 50 times slower.
+
+    Raises
+    ------
+    ValueError
+        If an argument is out of range; the message names it.
+    """
+
+    def __init__(self, model: str, seeds: Sequence[int], x: torch.Tensor, y: torch.Tensor, *,
+                 batch_size: int = 128, momentum: float = 0.9, nesterov: bool = True,
+                 device: str | torch.device | None = None, threads: int | None = 1) -> None:
+        self.threads = None if threads is None else positive_int("threads", threads)
+        self.seeds = tuple(_check_seed(s) for s in seeds)
+        if not self.seeds or len(set(self.seeds)) != len(self.seeds):
+            raise ValueError(f"seeds must be a non-empty sequence of distinct seeds, got {seeds!r}")
+        self.n = _check_data(x, y, batch_size)
+        self.batch_size = int(batch_size)
+        self.device = pick(device)
+        models = [init_model(model, s) for s in self.seeds]
+        self.num_classes = models[0][-1].out_features
+        params, buffers = stack_module_state(models)
+        self.params = {k: v.detach().to(self.device).requires_grad_() for k, v in params.items()}
+        self.buffers = {k: v.to(self.device) for k, v in buffers.items()}
+        self._base = copy.deepcopy(models[0]).to("meta")
+        self._x = x.to(self.device)
+        self._onehot = F.one_hot(y.to(self.device), self.num_classes).to(x.dtype)
+        self._generators = [permutations(s) for s in self.seeds]
+        self.optimizer = torch.optim.SGD(list(self.params.values()), lr=0.0,
+                                         momentum=positive_scalar("momentum", momentum,
+                                                                  allow_zero=True),
+                                         nesterov=bool(nesterov))
+        self._train_loss = vmap(self._loss)
+        self._full = vmap(grad_and_value(self._loss), in_dims=(0, 0, None, None))
+
+    @property
+    def d(self) -> int:
+        """Number of trainable parameters of one chain."""
+        return sum(p[0].numel() for p in self.params.values())
+
+    def _loss(self, params: dict[str, torch.Tensor], buffers: dict[str, torch.Tensor],
+              x: torch.Tensor, onehot: torch.Tensor) -> torch.Tensor:
+        """Mean cross-entropy of one chain on a batch (labels one-hot)."""
+        logits = functional_call(self._base, (params, buffers), (x,))
+        # log-sum-exp minus the true class's logit: faster here than log_softmax
+        return (torch.logsumexp(logits, dim=-1).sum() - (logits * onehot).sum()) / len(x)
+
+    def train_epoch(self, lr: float) -> None:
+        """One epoch of SGD for every chain at learning rate ``lr``, each in its own data order."""
+        lr = positive_scalar("lr", lr)
+        for group in self.optimizer.param_groups:
+            group["lr"] = lr
+        order = torch.stack([torch.randperm(self.n, generator=g) for g in self._generators])
+        order = order.to(self.device)
+        xs, ys = self._x[order], self._onehot[order]    # one gather per epoch: faster
+        self._base.train()
+        with _num_threads(self.threads):
+            for start in range(0, self.n, self.batch_size):
+                stop = start + self.batch_size
+                self.optimizer.zero_grad()
+                self._train_loss(self.params, self.buffers, xs[:, start:stop],
+                                 ys[:, start:stop]).sum().backward()
+                self.optimizer.step()
+
+    def flat(self, tensors: dict[str, torch.Tensor]) -> torch.Tensor:
+        """Stacked per-parameter tensors as one ``(C, d)`` matrix, in parameter order."""
+        return torch.cat([t.detach().reshape(len(self.seeds), -1) for t in tensors.values()], 1)
+
+    def snapshot(self) -> Snapshot:
+        """Weights, full gradients and full losses of every chain (all N examples)."""
+        params = {k: v.detach() for k, v in self.params.items()}
+        scratch = {k: v.clone() for k, v in self.buffers.items()}   # left alone
+        with _num_threads(self.threads):
+            self._base.train()
+            grads, loss = self._full(params, scratch, self._x, self._onehot)
+            self._base.eval()
+            eval_grads, eval_loss = self._full(params, self.buffers, self._x, self._onehot)
+        return Snapshot(weights=self.flat(params).cpu().numpy(),
+                        gradient=self.flat(grads).cpu().numpy(),
+                        loss=loss.detach().cpu().numpy(),
+                        eval_grad_norm=self.flat(eval_grads).norm(dim=1).cpu().numpy(),
+                        eval_loss=eval_loss.detach().cpu().numpy())
+
+    def state_dict(self) -> dict[str, Any]:
+        """Everything a resumed run needs: parameters, buffers, momentum, data-order RNGs."""
+        return {"seeds": self.seeds,
+                "params": {k: v.detach().cpu() for k, v in self.params.items()},
+                "buffers": {k: v.cpu() for k, v in self.buffers.items()},
+                "optimizer": self.optimizer.state_dict(),
+                "generators": [g.get_state() for g in self._generators]}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Restore a :meth:`state_dict` saved from chains with the same seeds."""
+        if tuple(state["seeds"]) != self.seeds:
+            raise ValueError(f"state holds seeds {tuple(state['seeds'])}, these chains have "
+                             f"{self.seeds}")
+        with torch.no_grad():
+            for key, value in state["params"].items():
+                self.params[key].copy_(value)
+            for key, value in state["buffers"].items():
+                self.buffers[key].copy_(value)
+        self.optimizer.load_state_dict(state["optimizer"])
+        for g, rng in zip(self._generators, state["generators"], strict=True):
+            g.set_state(rng)
+
+
+def plain_chain(model: str, seed: int, x: torch.Tensor, y: torch.Tensor, lrs: Sequence[float],
+                *, batch_size: int = 128, momentum: float = 0.9,
+                nesterov: bool = True) -> nn.Sequential:
+    """Train one chain the plain way: a module, a DataLoader and :class:`torch.optim.SGD`.
+
+    Same initial weights, data order and optimizer as chain ``seed`` of
+    :class:`Chains`, so the two agree to round-off.  On the CPU only.
+
+    Parameters
+    ----------
+    model : str
+    seed : int
+    x, y : torch.Tensor
+        The training set.
+    lrs : sequence of float
+        The learning rate of each epoch (their number is the number of epochs).
+    batch_size, momentum, nesterov
+        As in :class:`Chains`.
+
+    Returns
+    -------
+    torch.nn.Sequential
+        The trained network (in training mode).
+    """
+    n = _check_data(x, y, batch_size)
+    net = init_model(model, seed)
+    generator = permutations(seed)
+    optimizer = torch.optim.SGD(net.parameters(), lr=0.0, momentum=momentum, nesterov=nesterov)
+    data = TensorDataset(x.cpu(), y.cpu())
+    net.train()
+    for lr in lrs:
+        for group in optimizer.param_groups:
+            group["lr"] = positive_scalar("lrs", lr)
+        order = torch.randperm(n, generator=generator).tolist()
+        for xb, yb in DataLoader(data, batch_size=batch_size, sampler=order):
+            optimizer.zero_grad()
+            F.cross_entropy(net(xb), yb).backward()
+            optimizer.step()
+    return net
