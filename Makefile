@@ -29,6 +29,7 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/widget_latency.py
 	$(BIN)/python benchmarks/fokker_planck.py
+	$(BIN)/python benchmarks/spectrum.py
 
 pdf: $(STAMP) pdf-deps
 	$(BIN)/jupyter-book build . --builder pdflatex

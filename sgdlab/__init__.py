@@ -22,6 +22,8 @@ Modules, one idea each:
 - :mod:`sgdlab.data`: real MNIST, read offline.
 - :mod:`sgdlab.models`: the paper's four small networks (Section IV).
 - :mod:`sgdlab.device`: where heavy work runs (CPU or CUDA) and at which scale.
+- :mod:`sgdlab.diffusion`: per-example gradients of a network, its diffusion
+  matrix D(x) (eq. 2) and eigenspectrum, exact and fast (Section IV).
 - :mod:`sgdlab.modes`: the most likely point of a steady state and its shift
   from the minimum of the loss (Theorem 22, Remarks 23-26).
 """
