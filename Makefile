@@ -30,6 +30,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/widget_latency.py
 	$(BIN)/python benchmarks/fokker_planck.py
 	$(BIN)/python benchmarks/trajectory.py
+	$(BIN)/python benchmarks/spectrum.py
 
 # For each notebook in assignments/: the student version (student/, the notebook and its
 # public tests) and the autograder (autograder.zip, for otter run or Gradescope) under

@@ -25,6 +25,8 @@ Modules, one idea each:
 - :mod:`sgdlab.device`: where heavy work runs (CPU or CUDA) and at which scale.
 - :mod:`sgdlab.train`: SGD with Nesterov momentum on the paper's networks,
   resident data, resumable checkpoints at fractions of training.
+- :mod:`sgdlab.diffusion`: per-example gradients of a network, its diffusion
+  matrix D(x) (eq. 2) and eigenspectrum, exact and fast (Section IV).
 - :mod:`sgdlab.modes`: the most likely point of a steady state and its shift
   from the minimum of the loss (Theorem 22, Remarks 23-26).
 - :mod:`sgdlab.chains`: independent SGD chains of one network, trained at once with torch.func.

@@ -10,13 +10,18 @@ name               input               classes      parameters
 =================  ==================  ===========  =======================
 
 Parameter counts include the BatchNorm weights and biases, not their running
-statistics.  :func:`build` makes a network by name.
+statistics.  :func:`build` makes a network by name; :func:`from_checkpoint`
+rebuilds a trained one from a file.
 """
 
 from __future__ import annotations
 
+import os
+import pickle
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 import torch
 from torch import nn
@@ -153,3 +158,64 @@ def count_parameters(model: nn.Module) -> int:
 def flat_parameters(model: nn.Module) -> torch.Tensor:
     """All trainable parameters of ``model`` as one detached vector x (length d)."""
     return torch.cat([p.detach().reshape(-1) for p in model.parameters() if p.requires_grad])
+
+
+#: Keys :func:`from_checkpoint` needs in a checkpoint (``sgdlab.train`` writes more).
+CHECKPOINT_KEYS: tuple[str, ...] = ("model", "num_classes", "state_dict")
+
+
+def from_checkpoint(path: str | os.PathLike[str], device: str | torch.device | None = None
+                    ) -> tuple[nn.Sequential, dict[str, Any]]:
+    """Rebuild a network from a checkpoint written with :func:`torch.save`.
+
+    Parameters
+    ----------
+    path : path
+        A file holding a dict with at least the keys ``"model"`` (a name of
+        :data:`NAMES`), ``"num_classes"`` and ``"state_dict"``, as
+        ``sgdlab.train`` writes them.  Read with ``weights_only=True``: tensors,
+        numbers, strings and containers of them.
+    device : str or torch.device, optional
+        Where the network goes (:func:`sgdlab.device.pick`).
+
+    Returns
+    -------
+    model : torch.nn.Sequential
+        The network with the saved weights and BatchNorm statistics, in
+        evaluation mode.
+    checkpoint : dict
+        The whole checkpoint, for the other keys it holds.
+
+    Raises
+    ------
+    FileNotFoundError
+        If ``path`` does not exist.
+    ValueError
+        If the file is not a checkpoint dict, lacks a key of
+        :data:`CHECKPOINT_KEYS`, names an unknown model, or its weights do not
+        fit that model.
+    """
+    from .device import pick
+
+    file = Path(path)
+    if not file.is_file():
+        raise FileNotFoundError(f"checkpoint {file} does not exist")
+    dev = pick(device)
+    try:
+        checkpoint = torch.load(file, map_location=dev, weights_only=True)
+    except (RuntimeError, pickle.UnpicklingError, EOFError) as err:
+        raise ValueError(f"path {file} is not a readable torch checkpoint ({err})") from None
+    if not isinstance(checkpoint, dict):
+        raise ValueError(f"path {file} holds a {type(checkpoint).__name__}, not a "
+                         "checkpoint dict")
+    missing = [key for key in CHECKPOINT_KEYS if key not in checkpoint]
+    if missing:
+        raise ValueError(f"checkpoint {file} lacks the keys {', '.join(missing)} (it has "
+                         f"{', '.join(map(str, checkpoint)) or 'none'})")
+    model = build(checkpoint["model"], checkpoint["num_classes"])
+    try:
+        model.load_state_dict(checkpoint["state_dict"])
+    except RuntimeError as err:
+        raise ValueError(f"checkpoint {file}: its state_dict does not fit "
+                         f"{checkpoint['model']!r} ({err})") from None
+    return model.to(dev).eval(), checkpoint

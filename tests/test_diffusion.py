@@ -1,0 +1,182 @@
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from sgdlab import data, diffusion, minibatch, models
+from sgdlab.__main__ import main
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(autouse=True, scope="module")
+def one_thread():
+    """One torch thread: on a shared 2-core CPU, spinning OpenMP threads cost far more."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+def net_and_data(name, n, seed=0):
+    torch.manual_seed(seed)
+    x, y = data.load(models.spec(name).dataset, n=n)
+    return models.build(name), x, y
+
+
+@pytest.mark.parametrize("name", ["tiny-fc", "small-lenet"])
+def test_per_example_gradients_match_a_backward_loop(name):
+    net, x, y = net_and_data(name, 6)
+    net.train()                                  # evaluation mode must be used, then restored
+    grads = diffusion.per_example_gradients(net, x, y, chunk_size=4, device="cpu")
+    assert net.training and grads.shape == (6, models.count_parameters(net))
+    assert grads.dtype == torch.float32
+    net.eval()
+    for k in range(6):
+        net.zero_grad()
+        torch.nn.functional.cross_entropy(net(x[k:k + 1]), y[k:k + 1]).backward()
+        loop = torch.cat([p.grad.reshape(-1) for p in net.parameters()])
+        assert (loop - grads[k]).abs().max() <= 1e-6
+
+
+def test_diffusion_matrix_is_eq2_symmetric_psd_with_the_right_trace():
+    net, x, y = net_and_data("tiny-fc", 300)
+    g = diffusion.per_example_gradients(net, x, y, device="cpu")
+    dense = diffusion.diffusion_matrix(g, device="cpu")
+    assert dense.dtype == torch.float64 and torch.equal(dense, dense.T)
+    ev = torch.linalg.eigvalsh(dense)
+    assert ev.min() >= -1e-12 * ev.max()
+    g64 = g.double()
+    deviation = ((g64 - g64.mean(0)) ** 2).sum(1).mean()
+    assert torch.trace(dense).item() == pytest.approx(deviation.item(), rel=1e-12)
+    reference = minibatch.diffusion_matrix(g64.numpy())
+    np.testing.assert_allclose(dense.numpy(), reference, rtol=0,
+                               atol=1e-12 * np.abs(reference).max())
+    raw = g64.T @ g64 / len(g64) - torch.outer(g64.mean(0), g64.mean(0))   # eq. (2) as printed
+    np.testing.assert_allclose(dense.numpy(), raw.numpy(), rtol=0, atol=1e-10 * raw.abs().max())
+
+
+@pytest.mark.parametrize(("name", "n"), [("tiny-fc", 1500), ("small-fc", 400)])
+def test_fast_and_exact_spectra_agree(name, n):
+    net, x, y = net_and_data(name, n)
+    g = diffusion.per_example_gradients(net, x, y, device="cpu")
+    exact = diffusion.spectrum_of(g, method="exact", device="cpu")
+    fast = diffusion.spectrum_of(g, method="fast", device="cpu")
+    assert exact.eigenvalues.shape == (exact.d,) and fast.eigenvalues.size > fast.rank
+    assert abs(fast.rank - exact.rank) <= 1 and 0 < exact.rank < exact.d
+    m = min(fast.rank, exact.rank)
+    rel = np.abs(fast.eigenvalues[:m] - exact.eigenvalues[:m]) / exact.eigenvalues[:m]
+    assert rel.max() < 1e-3
+    assert fast.mean == pytest.approx(exact.mean, rel=1e-3)
+    assert fast.std == pytest.approx(exact.std, rel=1e-3)
+    assert np.all(np.diff(exact.eigenvalues) <= 0) and np.all(np.diff(fast.eigenvalues) <= 0)
+
+
+def test_gradients_recomputed_per_pass_give_the_held_spectrum(monkeypatch):
+    net, x, y = net_and_data("tiny-fc", 700)
+    held = diffusion.spectrum(net, x, y, device="cpu", chunk_size=256)
+    monkeypatch.setattr(diffusion, "HOLD_BYTES", 0)
+    streamed = diffusion.spectrum(net, x, y, device="cpu", chunk_size=256)
+    assert streamed.rank == held.rank and streamed.n == 700
+    np.testing.assert_allclose(streamed.nonzero, held.nonzero, rtol=1e-5)
+
+
+def test_rank_rule_is_numpys_matrix_rank():
+    rng = np.random.default_rng(1)
+    d = 60
+    basis, _ = np.linalg.qr(rng.standard_normal((d, d)))
+    spectra = [np.r_[rng.uniform(0.5, 2.0, 7), np.zeros(d - 7)],                 # rank 7
+               np.r_[1.0, 1e-2, 1e-4, 3e-5, 1e-5, 3e-6, 1e-6, np.zeros(d - 7)]]  # straddles
+    for lam in spectra:
+        m32 = ((basis * lam) @ basis.T).astype(np.float32)
+        ev = np.linalg.eigvalsh(m32.astype(np.float64))
+        assert diffusion.numerical_rank(ev, d) == np.linalg.matrix_rank(m32)
+    assert diffusion.numerical_rank(ev, d) == 5
+    assert diffusion.rank_threshold(2.0, d) == 2.0 * d * np.finfo(np.float32).eps
+
+
+def test_spectrum_summary_is_over_all_d_eigenvalues():
+    s = diffusion.Spectrum(np.array([4.0, 1.0, 1e-9, -1e-10]), d=10, n=5, method="fast",
+                           seconds=0.5)
+    assert s.rank == 2 and s.rank_fraction == 0.2
+    assert s.mean == pytest.approx(0.5) and s.std == pytest.approx(np.sqrt(1.7 - 0.25))
+    out = json.loads(json.dumps(s.to_dict(top=3)))
+    assert out["top_eigenvalues"] == [4.0, 1.0, 1e-9] and out["d"] == 10
+
+
+def test_cli_prints_json():
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    run = subprocess.run([sys.executable, "-m", "sgdlab", "spectrum", "--model", "tiny-fc",
+                          "--n", "300", "--device", "cpu", "--top", "4"],
+                         capture_output=True, text=True, env=env, cwd=ROOT, check=True)
+    out = json.loads(run.stdout)
+    assert out["d"] == 917 and out["n"] == 300 and len(out["top_eigenvalues"]) == 4
+    assert 0 < out["rank"] < 300 and out["rank_fraction"] == out["rank"] / 917
+    assert {"mean", "std", "seconds"} <= out.keys()
+
+
+def test_cli_errors(capsys, tmp_path):
+    with pytest.raises(SystemExit) as exc:
+        main(["spectrum", "--model", "lenet"])
+    assert exc.value.code == 2 and "small-lenet" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exc:
+        main(["spectrum", "--model", "tiny-fc", "--n", "100000", "--device", "cpu"])
+    assert exc.value.code == 2 and "n = 100000" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exc:
+        main(["spectrum", "--model", "tiny-fc", "--checkpoint", str(tmp_path / "none.pt")])
+    assert exc.value.code == 2 and "does not exist" in capsys.readouterr().err
+
+
+def test_from_checkpoint_round_trips(tmp_path):
+    torch.manual_seed(3)
+    net = models.build("tiny-fc")
+    net(torch.randn(8, 1, 7, 7))                 # move the BatchNorm running statistics
+    path = tmp_path / "ck.pt"
+    torch.save({"model": "tiny-fc", "num_classes": 5, "state_dict": net.state_dict(),
+                "epoch": 4}, path)
+    back, checkpoint = models.from_checkpoint(path, device="cpu")
+    assert not back.training and checkpoint["epoch"] == 4
+    for key, value in net.state_dict().items():
+        assert torch.equal(back.state_dict()[key], value)
+    torch.save({"model": "tiny-fc", "state_dict": net.state_dict()}, path)
+    with pytest.raises(ValueError, match="num_classes"):
+        models.from_checkpoint(path)
+    torch.save({"model": "small-fc", "num_classes": 10, "state_dict": net.state_dict()}, path)
+    with pytest.raises(ValueError, match="does not fit 'small-fc'"):
+        models.from_checkpoint(path)
+    with pytest.raises(FileNotFoundError, match=r"none\.pt"):
+        models.from_checkpoint(tmp_path / "none.pt")
+
+
+def test_bad_inputs_raise():
+    net, x, y = net_and_data("tiny-fc", 10)
+    with pytest.raises(ValueError, match="x contains NaN"):
+        diffusion.per_example_gradients(net, torch.where(x > 1, torch.nan, x), y)
+    with pytest.raises(ValueError, match=r"y must hold labels in \[0, 5\)"):
+        diffusion.per_example_gradients(net, x, y + 5)
+    with pytest.raises(ValueError, match="y must be an int64 tensor of shape"):
+        diffusion.per_example_gradients(net, x, y[:5])
+    with pytest.raises(ValueError, match="x must be a floating-point tensor"):
+        diffusion.per_example_gradients(net, x.long(), y)
+    with pytest.raises(ValueError, match="chunk_size"):
+        diffusion.per_example_gradients(net, x, y, chunk_size=0)
+    with pytest.raises(ValueError, match="method"):
+        diffusion.spectrum(net, x, y, method="dense")
+    with pytest.raises(ValueError, match="seed"):
+        diffusion.spectrum(net, x, y, seed=-1)
+    with pytest.raises(ValueError, match="grads must be a floating"):
+        diffusion.spectrum_of(np.ones(5))
+    with pytest.raises(ValueError, match="N >= 2"):
+        diffusion.spectrum_of(np.ones((1, 5)))
+    with pytest.raises(ValueError, match="grads contains NaN"):
+        diffusion.exact_eigenvalues(np.array([[1.0, np.nan], [0.0, 1.0]]))
+    with pytest.raises(ValueError, match="block"):
+        diffusion.top_eigenvalues(np.eye(3), block=0)
+    with pytest.raises(ValueError, match="eigenvalues"):
+        diffusion.numerical_rank(np.array([]), 3)
+
