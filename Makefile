@@ -7,6 +7,8 @@ PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# Idle OpenMP threads sleep instead of spinning (torch on a shared 2-core CPU).
+export OMP_WAIT_POLICY ?= PASSIVE
 
 .PHONY: book test lab lint bench clean browser-deps pdf pdf-deps
 

@@ -27,6 +27,8 @@ Modules, one idea each:
   resident data, resumable checkpoints at fractions of training.
 - :mod:`sgdlab.diffusion`: per-example gradients of a network, its diffusion
   matrix D(x) (eq. 2) and eigenspectrum, exact and fast (Section IV).
+- :mod:`sgdlab.spectra`: the experiment of Figs. 1-2, the spectrum of D along
+  training, kept on disk.
 - :mod:`sgdlab.modes`: the most likely point of a steady state and its shift
   from the minimum of the loss (Theorem 22, Remarks 23-26).
 - :mod:`sgdlab.chains`: independent SGD chains of one network, trained at once with torch.func.

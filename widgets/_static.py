@@ -39,6 +39,10 @@ class BlitCanvas:
             artist.set_animated(True)
         self._background = None
 
+    def invalidate(self) -> None:
+        """Forget the cached background: the next :meth:`png` draws everything."""
+        self._background = None
+
     def png(self, *, compress_level: int = 1) -> bytes:
         """The figure as PNG bytes.
 

@@ -1,0 +1,186 @@
+"""The spectrum of D(x) along training: the experiment of Figs. 1-2 (Section IV-A).
+
+:func:`run` trains one of the paper's networks (:func:`sgdlab.train.train`)
+and computes the eigenspectrum of its diffusion matrix
+(:func:`sgdlab.diffusion.spectrum`, eq. 2, evaluation mode) at 20 %, 40 % and
+100 % of training, on all the training images it used, as the paper does.
+Training checkpoints and spectra are kept in a folder per configuration under
+:func:`sgdlab.runs.runs_root`, so a chapter executed twice (under nbval, then by the book
+build) trains and decomposes once, and an interrupted run resumes.
+
+Each network has two scales (:func:`sgdlab.device.profile`): ``"cpu"``, which
+fits a 2-core CPU within minutes, and ``"full"``, the paper's, for a GPU.
+:data:`PAPER` holds the figures the paper quotes under Figs. 1-2, for the
+chapter to set its own numbers beside.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from . import data, diffusion, train
+from .device import Profile, pick, profile
+from .models import from_checkpoint, spec
+from .runs import runs_root
+
+#: The figures printed under Figs. 1-2: mean and standard deviation of the
+#: eigenvalues of D and rank(D) / d, per panel (network, data set).
+PAPER: dict[str, dict[str, float]] = {
+    "small-lenet": {"mean": 0.3e-3, "std": 2.11e-3, "rank_fraction": 0.018},
+    "small-fc": {"mean": 0.9e-3, "std": 18.5e-3, "rank_fraction": 0.006},
+    "small-allcnn/cifar10": {"mean": 0.27, "std": 0.84, "rank_fraction": 0.0034},
+    "small-allcnn/cifar100": {"mean": 0.98, "std": 2.16, "rank_fraction": 0.0047},
+    "small-allcnn/cifar10-augmented": {"mean": 0.43, "std": 1.32, "rank_fraction": 0.0032},
+}
+
+
+@dataclass(frozen=True)
+class Experiment:
+    """One panel of Figs. 1-2: a network, its data and how long it trains.
+
+    Attributes
+    ----------
+    model : str
+        A name of :data:`sgdlab.models.NAMES`.
+    dataset : str
+        A name :func:`sgdlab.data.load` takes.
+    n_train : int or None
+        Training images (the first ones); None for all that are present.
+    epochs : int
+    lr : float
+        Initial learning rate of the step schedule (:func:`sgdlab.train.lr_factor`).
+    seed : int
+    """
+
+    model: str
+    dataset: str
+    n_train: int | None
+    epochs: int
+    lr: float
+    seed: int = 0
+
+    @property
+    def key(self) -> str:
+        """A folder name unique to this configuration."""
+        digest = hashlib.sha1(json.dumps(dataclasses.asdict(self), sort_keys=True).encode())
+        return f"spectra-{self.model}-{self.dataset}-{digest.hexdigest()[:10]}"
+
+
+#: The experiments of Figs. 1-2 at each scale.
+EXPERIMENTS: dict[Profile, dict[str, Experiment]] = {
+    "cpu": {
+        "small-lenet": Experiment("small-lenet", "mnist", 5_000, 8, 0.1),
+        "small-fc": Experiment("small-fc", "mnist7", 17_000, 20, 0.1),
+        "small-allcnn/cifar10": Experiment("small-allcnn", "cifar10", 5_000, 10, 0.1),
+        "small-allcnn/cifar100": Experiment("small-allcnn", "cifar100", 5_000, 10, 0.1),
+    },
+    "full": {
+        "small-lenet": Experiment("small-lenet", "mnist", None, 40, 0.1),
+        "small-fc": Experiment("small-fc", "mnist7", None, 40, 0.1),
+        "small-allcnn/cifar10": Experiment("small-allcnn", "cifar10", None, 100, 0.1),
+        "small-allcnn/cifar100": Experiment("small-allcnn", "cifar100", None, 100, 0.1),
+    },
+}
+
+
+def experiment(panel: str, scale: str | None = None) -> Experiment:
+    """The :class:`Experiment` of a panel (a key of :data:`EXPERIMENTS`) at a scale.
+
+    Raises
+    ------
+    ValueError
+        If the panel or the scale is unknown.
+    """
+    experiments = EXPERIMENTS[profile(scale)]
+    if panel not in experiments:
+        raise ValueError(f"unknown panel {panel!r}; known: {', '.join(experiments)}")
+    return experiments[panel]
+
+
+@dataclass(frozen=True)
+class SpectraRun:
+    """What :func:`run` returns for one panel.
+
+    Attributes
+    ----------
+    experiment : Experiment
+    spectra : dict of float to Spectrum
+        The spectrum of D at each fraction of training (0.2, 0.4, 1.0).
+    augmented : dict of float to Spectrum
+        For CIFAR panels, the spectrum of the same network's D on the
+        augmented view of its training images (flip, pad-4 crop; Fig. 2c) at
+        each fraction; empty for MNIST.
+    test_accuracy : float
+        Accuracy of the trained network on the test split.
+    """
+
+    experiment: Experiment
+    spectra: dict[float, diffusion.Spectrum]
+    augmented: dict[float, diffusion.Spectrum]
+    test_accuracy: float
+
+
+def _cached_spectrum(path: Path, compute: object) -> diffusion.Spectrum:
+    if path.is_file():
+        with np.load(path) as saved:
+            return diffusion.Spectrum(saved["eigenvalues"], int(saved["d"]), int(saved["n"]),
+                                      str(saved["method"]), float(saved["seconds"]))
+    s = compute()  # type: ignore[operator]
+    tmp = path.with_suffix(".tmp.npz")
+    np.savez(tmp, eigenvalues=s.eigenvalues, d=s.d, n=s.n, method=s.method, seconds=s.seconds)
+    tmp.replace(path)
+    return s
+
+
+def run(exp: Experiment, *, root: str | os.PathLike[str] | None = None,
+        device: str | torch.device | None = None, progress: bool = True) -> SpectraRun:
+    """Train a network and compute the spectrum of D(x) at 20 %, 40 % and 100 % (Fig. 1).
+
+    Parameters
+    ----------
+    exp : Experiment
+    root : path, optional
+        Folder of runs; :func:`sgdlab.runs.runs_root` when omitted.
+    device : str or torch.device, optional
+        :func:`sgdlab.device.pick`.
+    progress : bool, default True
+        Show tqdm progress bars while training.
+
+    Returns
+    -------
+    SpectraRun
+
+    Raises
+    ------
+    FileNotFoundError
+        If the data set is missing (the message says what to fetch).
+    """
+    dev = pick(device)
+    run_dir = runs_root(root) / exp.key
+    num_classes = 100 if exp.dataset == "cifar100" else spec(exp.model).num_classes
+    x, y = data.load(exp.dataset, "train", n=exp.n_train, device=dev)
+    x_test, y_test = data.load(exp.dataset, "test", device=dev)
+    result = train.train(exp.model, x, y, epochs=exp.epochs, x_test=x_test, y_test=y_test,
+                         lr=exp.lr, seed=exp.seed, num_classes=num_classes, run_dir=run_dir,
+                         device=dev, progress=progress)
+    views = {"": x}
+    if exp.dataset.startswith("cifar"):
+        generator = torch.Generator(device=dev).manual_seed(exp.seed)
+        views["augmented-"] = data.augment(x, generator=generator)
+    spectra: dict[str, dict[float, diffusion.Spectrum]] = {name: {} for name in views}
+    for fraction, path in sorted(result.checkpoints.items()):
+        model, _ = from_checkpoint(path, device=dev)
+        for name, inputs in views.items():
+            spectra[name][fraction] = _cached_spectrum(
+                run_dir / f"spectrum-{name}{fraction:.2f}.npz",
+                lambda m=model, v=inputs: diffusion.spectrum(m, v, y, device=dev))
+    _, accuracy = train.evaluate(result.model, x_test, y_test)
+    return SpectraRun(exp, spectra[""], spectra.get("augmented-", {}), accuracy)
