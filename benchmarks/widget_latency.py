@@ -21,6 +21,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 
+from sgdlab import spectra
 from sgdlab.landscapes import double_well
 from sgdlab.plotting import draw_flow
 from sgdlab.runs import CONFIGS, RunConfig, run
@@ -30,6 +31,7 @@ from widgets import (
     double_well_explorer,
     local_entropy_explorer,
     sgd_noise_explorer,
+    spectrum_explorer,
     trajectory_explorer,
 )
 from widgets import double_well as dw
@@ -71,6 +73,12 @@ def trajectory_weights() -> np.ndarray:
     return run(config).weights
 
 
+def chapter_spectra() -> dict:
+    """The spectra of the chapter's runs (found in the runs folder once the chapter ran)."""
+    return {p: spectra.run(spectra.experiment(p, "cpu"), progress=False).spectra
+            for p in ("small-lenet", "small-fc")}
+
+
 # explorer: (factory, sweeps of its controls, (baseline, the control it redraws for))
 EXPLORERS: dict[str, tuple[Callable, dict, tuple[Callable, str] | None]] = {
     "double well": (double_well_explorer, {
@@ -92,6 +100,11 @@ EXPLORERS: dict[str, tuple[Callable, dict, tuple[Callable, str] | None]] = {
         "ratio": np.round(np.arange(0.2, 1.001, 0.05), 2),
         "angle": np.arange(0.0, 180.1, 10.0),
         "temperature": np.round(np.arange(0.02, 0.501, 0.04), 2),
+    }, None),
+    "spectrum": (lambda: spectrum_explorer(chapter_spectra()), {
+        "log_threshold": np.round(np.arange(-3.5, -0.5, 0.2), 2),
+        "instant": [0.2, 0.4, 1.0] * 3,
+        "network": ["small-fc", "small-lenet"] * 3,
     }, None),
     "trajectory": (lambda: trajectory_explorer(trajectory_weights()), {
         "weight": np.arange(0, 900, 60),

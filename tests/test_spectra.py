@@ -40,7 +40,7 @@ def test_experiments_and_paper_table():
 
 
 def _fake(scale: float) -> Spectrum:
-    ev = np.concatenate([scale * np.geomspace(1.0, 1e-4, 60), np.zeros(940)])
+    ev = np.concatenate([scale * np.geomspace(1.0, 1e-3, 60), np.zeros(940)])
     return Spectrum(ev, d=1000, n=500, method="exact", seconds=0.0)
 
 
@@ -51,7 +51,7 @@ def test_explorer_moves_and_has_a_static_fallback():
     before, rank = explorer.image.value, explorer.frame.rank
     explorer.log_threshold.value = -2.0
     assert explorer.image.value != before and explorer.frame.rank < rank
-    assert explorer.frame.rank == int(np.sum(np.geomspace(1.0, 1e-4, 60) > 1e-2))
+    assert explorer.frame.rank == int(np.sum(np.geomspace(1.0, 1e-3, 60) > 1e-2))
     explorer.network.value = "b"
     explorer.instant.value = 0.2
     assert explorer.frame.network == "b" and explorer.frame.instant == 0.2
