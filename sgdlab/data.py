@@ -7,8 +7,12 @@ images).  Every data set is looked up under one root (:func:`data_root`): the
 repository's ``data/`` folder.  MNIST lives in ``MNIST/raw/`` there, CIFAR-10
 and CIFAR-100 in ``cifar-10-batches-py/`` and ``cifar-100-python/`` (the
 python-pickle batches, the layout torchvision's ``CIFAR10``/``CIFAR100``
-use); missing CIFAR files are downloaded through torchvision where it imports
-and a network answers.
+use); missing files of any of them are downloaded there through torchvision
+where it imports and a network answers, and otherwise an error says what to
+fetch and where to put it.  With no root and no network, MNIST comes from the
+shipped copy, so a fresh clone builds offline; to train on all 60,000 MNIST
+images (the full scale), point ``SGDLAB_DATA`` at a folder holding them or an
+empty folder to download them into.
 
 :func:`load` returns a data set by the name a network's
 :class:`~sgdlab.models.ModelSpec` gives, as resident tensors: MNIST
@@ -42,6 +46,8 @@ FILES = {
     "test": ("t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"),
 }
 _IDX_TYPE = {0x08: np.uint8}
+#: The mirror torchvision's ``MNIST`` downloads from first.
+MNIST_URL = "https://ossci-datasets.s3.amazonaws.com/mnist/"
 
 
 def data_root(root: str | os.PathLike[str] | None = None) -> Path:
@@ -95,7 +101,9 @@ def load_mnist(split: str = "train", root: str | os.PathLike[str] | None = None
         copy); ``"test"``: the 10,000 test images.
     root : path, optional
         Folder holding ``MNIST/raw/*.gz``; defaults to ``$SGDLAB_DATA``, then
-        the repository's ``data/``.
+        the repository's ``data/`` (the shipped copy, used with no network).
+        Files missing there are downloaded into it through torchvision's
+        ``MNIST`` where torchvision imports and its mirror answers.
 
     Returns
     -------
@@ -116,12 +124,14 @@ def load_mnist(split: str = "train", root: str | os.PathLike[str] | None = None
     folder = mnist_dir(root)
     paths = [folder / name for name in FILES[split]]
     missing = [p.name for p in paths if not p.is_file()]
+    why = _download("MNIST", MNIST_URL, data_root(root), split) if missing else None
+    missing = [p.name for p in paths if not p.is_file()]
     if missing:
         raise FileNotFoundError(
-            f"MNIST {split} files missing from {folder}: {', '.join(missing)}. Fetch them "
-            "from the MNIST database (http://yann.lecun.com/exdb/mnist/ or a mirror, "
-            f"e.g. torchvision's) and put them in {folder}, or pass root= / set SGDLAB_DATA "
-            "to a folder containing MNIST/raw/."
+            f"MNIST {split} files missing from {folder}: {', '.join(missing)} ({why}). "
+            f"Fetch them from the MNIST database ({MNIST_URL} or "
+            f"http://yann.lecun.com/exdb/mnist/) and put them in {folder}, or pass root= / "
+            "set SGDLAB_DATA to a folder containing MNIST/raw/."
         )
     images, labels = (read_idx(p) for p in paths)
     if images.ndim != 3 or labels.shape != images.shape[:1]:
@@ -248,21 +258,27 @@ def _online(url: str, timeout: float = 3.0) -> bool:
     return True
 
 
-def _fetch(files: CifarFiles, split: str, base: Path, missing: list[str]) -> None:
-    """Download through torchvision, or raise FileNotFoundError saying what to fetch."""
+def _download(torchvision_class: str, url: str, base: Path, split: str) -> str | None:
+    """Download a split through torchvision into ``base``; None on success, else why not."""
     torchvision = torchvision_or_none()
     if torchvision is None:
-        why = f"sgdlab downloads through torchvision, and here {unavailable_reason()}"
-    elif not _online(files.url):
-        why = f"torchvision could not download it: {files.url.split('/')[2]} does not answer"
-    else:
-        base.mkdir(parents=True, exist_ok=True)
-        dataset = getattr(torchvision.datasets, files.torchvision_class)
-        try:
-            dataset(str(base), train=split == "train", download=True)
-            return
-        except (OSError, RuntimeError) as err:
-            why = f"torchvision's download failed ({err})"
+        return f"sgdlab downloads through torchvision, and here {unavailable_reason()}"
+    if not _online(url):
+        return f"torchvision could not download it: {url.split('/')[2]} does not answer"
+    base.mkdir(parents=True, exist_ok=True)
+    try:
+        getattr(torchvision.datasets, torchvision_class)(str(base), train=split == "train",
+                                                         download=True)
+    except (OSError, RuntimeError) as err:
+        return f"torchvision's download failed ({err})"
+    return None
+
+
+def _fetch(files: CifarFiles, split: str, base: Path, missing: list[str]) -> None:
+    """Download through torchvision, or raise FileNotFoundError saying what to fetch."""
+    why = _download(files.torchvision_class, files.url, base, split)
+    if why is None:
+        return
     raise FileNotFoundError(
         f"{files.title} {split} files missing from {base / files.folder}: "
         f"{', '.join(missing)} ({why}). Fetch {files.url}, extract it into {base} "

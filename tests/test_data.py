@@ -1,6 +1,8 @@
 import gzip
 import hashlib
 import pickle
+from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -264,3 +266,24 @@ def test_augment_bad_input():
         augment(torch.zeros(1, 3, 8, 8), generator=0)
     with pytest.raises(ValueError, match="pad"):
         augment(torch.zeros(1, 3, 8, 8), generator=g, pad=-1)
+
+
+def test_missing_mnist_is_downloaded_through_torchvision(tmp_path, monkeypatch):
+    monkeypatch.delenv("SGDLAB_DATA", raising=False)
+    source = mnist_dir()
+
+    class FakeMNIST:
+        def __init__(self, root, train, download):
+            raw = Path(root) / "MNIST" / "raw"
+            raw.mkdir(parents=True, exist_ok=True)
+            for name in FILES["train" if train else "test"]:
+                (raw / name).write_bytes((source / name).read_bytes())
+
+    fake = SimpleNamespace(datasets=SimpleNamespace(MNIST=FakeMNIST))
+    monkeypatch.setattr(data, "torchvision_or_none", lambda: fake)
+    monkeypatch.setattr(data, "_online", lambda url, timeout=3.0: True)
+    images, _ = load_mnist("test", root=tmp_path)
+    assert images.shape == (10_000, 28, 28) and (tmp_path / "MNIST" / "raw").is_dir()
+    monkeypatch.setattr(data, "_online", lambda url, timeout=3.0: False)
+    with pytest.raises(FileNotFoundError, match="does not answer"):
+        load_mnist("train", root=tmp_path / "elsewhere")
