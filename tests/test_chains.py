@@ -18,13 +18,7 @@ SEEDS = (3, 11, 12)
 LRS = (0.2, 0.05)
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    """The plain reference loop on one thread too: tiny operations stall on a shared CPU."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 @pytest.fixture(scope="module")

@@ -6,14 +6,7 @@ import torch
 from sgdlab.data import load
 from sgdlab.train import FRACTIONS, checkpoint_path, evaluate, lr_factor, train
 
-
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    """Tiny networks train several times faster on one thread where other jobs share the CPU."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 @pytest.fixture(scope="module")
