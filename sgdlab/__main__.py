@@ -47,11 +47,11 @@ def _spectrum(args: argparse.Namespace) -> dict[str, object]:
     import torch
 
     from sgdlab import data, diffusion, models
+    from sgdlab._validation import seed as check_seed
     from sgdlab.device import pick
 
     device = pick(args.device)
-    if args.seed < 0:
-        raise ValueError(f"--seed must be a non-negative integer, got {args.seed}")
+    check_seed("--seed", args.seed)
     if args.checkpoint is None:
         torch.manual_seed(args.seed)
         model = models.build(args.model).to(device)

@@ -39,6 +39,14 @@ def positive_int(name: str, value: int) -> int:
     return int(value)
 
 
+def seed(name: str, value: int) -> int:
+    """Return ``value`` as an int, or raise if it is not a non-negative integer (a seed)."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 0:
+        raise ValueError(f"{name} must be a non-negative integer, got {value!r}")
+    return int(value)
+
+
+
 def points(name: str, x: ArrayLike, dim: int) -> NDArray[np.float64]:
     """Return ``x`` as a float array of shape ``(..., dim)`` with finite entries."""
     arr = np.asarray(x, dtype=float)

@@ -45,6 +45,7 @@ from torch.func import functional_call, grad_and_value, stack_module_state, vmap
 from torch.utils.data import DataLoader, TensorDataset
 
 from ._validation import positive_int, positive_scalar
+from ._validation import seed as check_seed
 from .device import pick
 from .models import build
 
@@ -55,15 +56,9 @@ def _seed_stream(seed: int, stream: int) -> int:
     return int(state[0]) << 31 | int(state[1]) >> 1
 
 
-def _check_seed(seed: int) -> int:
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise ValueError(f"seeds must be non-negative integers, got {seed!r}")
-    return int(seed)
-
-
 def init_model(name: str, seed: int) -> nn.Sequential:
     """The network ``name`` initialised from ``seed``, without touching torch's global RNG."""
-    seed = _check_seed(seed)
+    seed = check_seed("seed", seed)
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(_seed_stream(seed, 0))
         model = build(name)
@@ -75,7 +70,7 @@ def init_model(name: str, seed: int) -> nn.Sequential:
 
 def permutations(seed: int) -> torch.Generator:
     """The CPU generator whose successive ``randperm`` calls order each epoch of chain ``seed``."""
-    return torch.Generator().manual_seed(_seed_stream(_check_seed(seed), 1))
+    return torch.Generator().manual_seed(_seed_stream(check_seed("seed", seed), 1))
 
 
 @contextmanager
@@ -163,7 +158,7 @@ class Chains:
                  batch_size: int = 128, momentum: float = 0.9, nesterov: bool = True,
                  device: str | torch.device | None = None, threads: int | None = 1) -> None:
         self.threads = None if threads is None else positive_int("threads", threads)
-        self.seeds = tuple(_check_seed(s) for s in seeds)
+        self.seeds = tuple(check_seed("seeds", s) for s in seeds)
         if not self.seeds or len(set(self.seeds)) != len(self.seeds):
             raise ValueError(f"seeds must be a non-empty sequence of distinct seeds, got {seeds!r}")
         self.n = _check_data(x, y, batch_size)

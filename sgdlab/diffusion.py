@@ -114,6 +114,21 @@ def numerical_rank(eigenvalues: NDArray[np.float64], d: int) -> int:
     return int(np.count_nonzero(ev > threshold))
 
 
+def moments(kept: NDArray[np.float64], d: int) -> tuple[float, float]:
+    """Mean and variance of a thresholded spectrum over all ``d`` eigenvalues (eq. 14).
+
+    ``kept`` are the eigenvalues above the threshold; the other ``d - len(kept)``
+    count as zeros, as in the summaries under Figs. 1-2.
+
+    Examples
+    --------
+    >>> moments(np.array([3.0, 1.0]), 4)
+    (1.0, 1.5)
+    """
+    mean = float(np.sum(kept) / d)
+    return mean, max(float(np.square(kept).sum() / d) - mean**2, 0.0)
+
+
 @dataclass(frozen=True)
 class Spectrum:
     """Eigenvalues of D(x) and what the paper reports of them (Figs. 1-2).
@@ -163,12 +178,12 @@ class Spectrum:
     @property
     def mean(self) -> float:
         r"""Mean of the thresholded spectrum over all ``d`` eigenvalues, eq. (14)."""
-        return float(self.nonzero.sum() / self.d)
+        return moments(self.nonzero, self.d)[0]
 
     @property
     def variance(self) -> float:
         """Variance of the thresholded spectrum over all ``d`` eigenvalues."""
-        return max(float(np.square(self.nonzero).sum() / self.d) - self.mean**2, 0.0)
+        return moments(self.nonzero, self.d)[1]
 
     @property
     def std(self) -> float:
@@ -569,13 +584,7 @@ def top_eigenvalues(grads: torch.Tensor | NDArray[np.floating], *, block: int = 
         approximate the largest eigenvalues of D, the others are lower bounds.
     """
     return _krylov(_held(grads, pick(device)), check.positive_int("block", block),
-                   check.positive_scalar("tol", tol), _seed(seed))
-
-
-def _seed(seed: int) -> int:
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
-    return int(seed)
+                   check.positive_scalar("tol", tol), check.seed("seed", seed))
 
 
 def _method(method: str) -> Method:
@@ -609,7 +618,7 @@ def spectrum_of(grads: torch.Tensor | NDArray[np.floating], *, method: Method = 
     (1, 0.666667)
     """
     start = time.perf_counter()
-    method, seed = _method(method), _seed(seed)
+    method, seed = _method(method), check.seed("seed", seed)
     held = _held(grads, pick(device))
     ev = _eigenvalues(held, method, seed)
     return Spectrum(ev, held.d, held.n, method, time.perf_counter() - start)
@@ -645,7 +654,7 @@ def spectrum(model: nn.Module, x: torch.Tensor, y: torch.Tensor, *,
         :func:`per_example_gradients`).
     """
     start = time.perf_counter()
-    method, seed = _method(method), _seed(seed)
+    method, seed = _method(method), check.seed("seed", seed)
     grads = _from_model(model, x, y, chunk_size, pick(device))
     ev = _eigenvalues(grads, method, seed)
     return Spectrum(ev, grads.d, grads.n, method, time.perf_counter() - start)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import math
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 from matplotlib.axes import Axes
@@ -13,7 +15,13 @@ from sgdlab import _validation as check
 from sgdlab.critical import CriticalPoint
 from sgdlab.grid import grid2d
 
+if TYPE_CHECKING:
+    from sgdlab.diffusion import Spectrum
+
 Array = NDArray[np.float64]
+
+#: Grey of each instant of training in Figs. 1-2 (darker is later, as in the paper).
+INSTANT_GREYS: dict[float, str] = {0.2: "0.7", 0.4: "0.4", 1.0: "0.0"}
 
 #: Marker style of each kind of critical point.
 KIND_STYLE: dict[str, dict[str, object]] = {
@@ -152,3 +160,25 @@ def draw_flow(
     draw_zeros(ax, zeros)
     ax.set(xlim=grid.x[[0, -1]], ylim=grid.y[[0, -1]], aspect="equal",
            xlabel="$x_1$", ylabel="$x_2$")
+
+
+def draw_spectra(ax: Axes, by_instant: Mapping[float, Spectrum], title: str) -> None:
+    """One panel of Figs. 1-2: the eigenvalues of D above the rank threshold, log axes.
+
+    A step histogram per instant of training (:data:`INSTANT_GREYS`), and a
+    title with the mean and standard deviation of the final spectrum and its
+    rank, as the paper's captions quote them.
+    """
+    top = max(s.eigenvalues[0] for s in by_instant.values())
+    low = min(s.threshold for s in by_instant.values())
+    edges = np.logspace(math.log10(low), math.log10(top) + 0.1, 40)
+    for fraction, grey in INSTANT_GREYS.items():
+        s = by_instant[fraction]
+        ax.hist(s.nonzero, edges, histtype="step", color=grey, lw=1.5,
+                label=f"{round(100 * fraction)} %: rank {100 * s.rank_fraction:.2f} %")
+    final = by_instant[1.0]
+    ax.set(xscale="log", yscale="log", xlabel="eigenvalue of D", ylabel="count",
+           title=f"{title}\nλ = ({1e3 * final.mean:.2f} ± {1e3 * final.std:.2f})×1e-3, "
+                 f"rank {100 * final.rank_fraction:.2f} %")
+    ax.title.set_fontsize(9)
+    ax.legend(fontsize=8)

@@ -36,6 +36,7 @@ import torch
 from tqdm.auto import tqdm
 
 from ._validation import positive_int, positive_scalar
+from ._validation import seed as check_seed
 from .chains import Chains
 from .data import load
 from .device import Profile, profile
@@ -91,8 +92,7 @@ class RunConfig:
             positive_int(name, getattr(self, name))
         if self.n is not None:
             positive_int("n", self.n)
-        if isinstance(self.seed, bool) or not isinstance(self.seed, int) or self.seed < 0:
-            raise ValueError(f"seed must be a non-negative integer, got {self.seed!r}")
+        check_seed("seed", self.seed)
         positive_scalar("lr", self.lr)
         if positive_scalar("burn_in_lr", self.burn_in_lr) < self.lr:
             raise ValueError(f"burn_in_lr = {self.burn_in_lr} must be >= lr = {self.lr}")

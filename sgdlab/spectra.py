@@ -20,6 +20,7 @@ import dataclasses
 import hashlib
 import json
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -128,12 +129,14 @@ class SpectraRun:
     test_accuracy: float
 
 
-def _cached_spectrum(path: Path, compute: object) -> diffusion.Spectrum:
+def _cached_spectrum(path: Path, compute: Callable[[], diffusion.Spectrum]
+                     ) -> diffusion.Spectrum:
+    """The spectrum saved at ``path``, or ``compute()`` saved there atomically."""
     if path.is_file():
         with np.load(path) as saved:
             return diffusion.Spectrum(saved["eigenvalues"], int(saved["d"]), int(saved["n"]),
                                       str(saved["method"]), float(saved["seconds"]))
-    s = compute()  # type: ignore[operator]
+    s = compute()
     tmp = path.with_suffix(".tmp.npz")
     np.savez(tmp, eigenvalues=s.eigenvalues, d=s.d, n=s.n, method=s.method, seconds=s.seconds)
     tmp.replace(path)
@@ -182,5 +185,5 @@ def run(exp: Experiment, *, root: str | os.PathLike[str] | None = None,
             spectra[name][fraction] = _cached_spectrum(
                 run_dir / f"spectrum-{name}{fraction:.2f}.npz",
                 lambda m=model, v=inputs: diffusion.spectrum(m, v, y, device=dev))
-    _, accuracy = train.evaluate(result.model, x_test, y_test)
-    return SpectraRun(exp, spectra[""], spectra.get("augmented-", {}), accuracy)
+    return SpectraRun(exp, spectra[""], spectra.get("augmented-", {}),
+                      result.test_accuracy[-1])

@@ -31,13 +31,13 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
 from tqdm.auto import tqdm
 
 from ._validation import finite_scalar, positive_int, positive_scalar
+from ._validation import seed as check_seed
 from .device import pick
 from .models import ModelSpec, build, spec
 
@@ -356,8 +356,7 @@ def train(model: str, x: torch.Tensor, y: torch.Tensor, *, epochs: int,
         raise ValueError(f"momentum must be in [0, 1), got {momentum!r}")
     if nesterov and momentum == 0:
         raise ValueError("nesterov=True needs momentum > 0")
-    if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
-        raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
+    seed = check_seed("seed", seed)
     if schedule not in SCHEDULES:
         raise ValueError(f"schedule must be one of {SCHEDULES}, got {schedule!r}")
     if callback is not None and not callable(callback):
@@ -371,7 +370,7 @@ def train(model: str, x: torch.Tensor, y: torch.Tensor, *, epochs: int,
         model=model, num_classes=classes, epochs=positive_int("epochs", epochs),
         lr=positive_scalar("lr", lr), momentum=momentum, nesterov=bool(nesterov),
         weight_decay=positive_scalar("weight_decay", weight_decay, allow_zero=True),
-        batch_size=batch_size, schedule=schedule, seed=int(seed),
+        batch_size=batch_size, schedule=schedule, seed=seed,
         fractions=_fraction_list(fractions), data=_fingerprint(x, y, x_test, y_test))
     path = _open_run_dir(run_dir, config)
     with torch.random.fork_rng(devices=[dev] if dev.type == "cuda" else []):

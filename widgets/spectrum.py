@@ -22,7 +22,8 @@ import numpy as np
 from matplotlib.figure import Figure
 from numpy.typing import NDArray
 
-from sgdlab.diffusion import EPS32, Spectrum
+from sgdlab.diffusion import EPS32, Spectrum, moments
+from sgdlab.plotting import INSTANT_GREYS
 from widgets._explorer import Explorer, StaticSweep
 from widgets._static import BlitCanvas
 
@@ -31,7 +32,6 @@ from widgets._static import BlitCanvas
 #: below the rule the fast path's eigenvalues are only lower bounds) upwards.
 LOG_THRESHOLD_RANGE = (-3.5, -0.5)
 STATIC_LOG_THRESHOLDS = tuple(np.round(np.linspace(*LOG_THRESHOLD_RANGE, 13), 2))
-INSTANT_SHADES = {0.2: 0.35, 0.4: 0.6, 1.0: 1.0}
 BINS = 40
 
 
@@ -76,13 +76,13 @@ class _Scene:
                          xlim=(self.grid[0], self.grid[-1]),
                          ylim=(0.5 * min(c.min() for c in positive),
                                2 * max(c.max() for c in positive)))
-        self.stairs = {t: self.ax_hist.stairs([1.0], [1.0, 2.0], color=str(1 - s),
+        self.stairs = {t: self.ax_hist.stairs([1.0], [1.0, 2.0], color=grey,
                                               fill=t == 1.0, alpha=0.9,
                                               label=f"{round(100 * t)} % of training")
-                       for t, s in INSTANT_SHADES.items()}
+                       for t, grey in INSTANT_GREYS.items()}
         self.hist_line = self.ax_hist.axvline(max(tops), color="tab:red", lw=1)
-        self.rank_lines = {t: self.ax_rank.plot([], [], color=str(1 - s))[0]
-                           for t, s in INSTANT_SHADES.items()}
+        self.rank_lines = {t: self.ax_rank.plot([], [], color=grey)[0]
+                           for t, grey in INSTANT_GREYS.items()}
         self.rank_line = self.ax_rank.axvline(self.grid[0], color="tab:red", lw=1)
         self.rank_dot = self.ax_rank.plot([], [], "o", color="tab:red")[0]
         self.ax_hist.legend(loc="upper right", fontsize=7)
@@ -124,10 +124,9 @@ def compute_frame(spectra: Mapping[float, Spectrum], network: str, instant: floa
     counts = {t: np.histogram(thresholded(s, log_threshold), edges)[0].astype(float)
               for t, s in spectra.items()}
     kept = thresholded(chosen, log_threshold)
-    mean = float(kept.sum() / chosen.d)
-    std = math.sqrt(max(float(np.square(kept).sum() / chosen.d) - mean**2, 0.0))
+    mean, variance = moments(kept, chosen.d)
     return Frame(network, instant, float(log_threshold), counts, edges, kept.size, chosen.d,
-                 mean, std)
+                 mean, math.sqrt(variance))
 
 
 class SpectrumExplorer(Explorer):
@@ -159,9 +158,9 @@ class SpectrumExplorer(Explorer):
         if not spectra:
             raise ValueError("spectra must hold at least one network")
         for name, by_instant in spectra.items():
-            if set(by_instant) != set(INSTANT_SHADES):
+            if set(by_instant) != set(INSTANT_GREYS):
                 raise ValueError(f"spectra[{name!r}] must have the instants "
-                                 f"{sorted(INSTANT_SHADES)}, got {sorted(by_instant)}")
+                                 f"{sorted(INSTANT_GREYS)}, got {sorted(by_instant)}")
         self.spectra = {name: dict(by_instant) for name, by_instant in spectra.items()}
         first = next(iter(self.spectra))
         d = self.spectra[network or first][1.0].d
