@@ -46,14 +46,29 @@ def seed(name: str, value: int) -> int:
     return int(value)
 
 
+def field_points(name: str, x: ArrayLike, dim: int) -> NDArray[np.float64]:
+    """Return ``x`` as a float array of shape ``(..., dim)``: where a field is evaluated.
 
-def points(name: str, x: ArrayLike, dim: int) -> NDArray[np.float64]:
-    """Return ``x`` as a float array of shape ``(..., dim)`` with finite entries."""
-    arr = np.asarray(x, dtype=float)
+    Shape and type are checked; NaN and infinite entries are kept, so that a
+    field evaluated elementwise propagates them as a NumPy ufunc does and an
+    optimiser or root finder that steps to such a point can recover.
+    """
+    try:
+        arr = np.asarray(x, dtype=float)
+    except (TypeError, ValueError):
+        raise TypeError(
+            f"{name} must be an array of real numbers, got {type(x).__name__}"
+        ) from None
     if arr.ndim == 0 or arr.shape[-1] != dim:
         raise ValueError(
             f"{name} must have shape (..., {dim}), got shape {np.shape(x)}"
         )
+    return arr
+
+
+def points(name: str, x: ArrayLike, dim: int) -> NDArray[np.float64]:
+    """Return ``x`` as a float array of shape ``(..., dim)`` with finite entries."""
+    arr = field_points(name, x, dim)
     if not np.all(np.isfinite(arr)):
         raise ValueError(f"{name} contains NaN or infinite entries")
     return arr

@@ -47,16 +47,16 @@ class DoubleWell:
 
     def phi(self, x: ArrayLike) -> Array:
         r"""Potential :math:`\Phi(x)`, shape ``(...)``."""
-        x = check.points("x", x, 2)
+        x = check.field_points("x", x, 2)
         return (x[..., 0] ** 2 - 1.0) ** 2 / 4.0 + x[..., 1] ** 2 / 2.0
 
     def grad_phi(self, x: ArrayLike) -> Array:
         r""":math:`\nabla\Phi(x) = (x_1 (x_1^2 - 1), x_2)`, shape ``(..., 2)``."""
-        return _grad_phi(check.points("x", x, 2))
+        return _grad_phi(check.field_points("x", x, 2))
 
     def j_ss(self, x: ArrayLike) -> Array:
         r"""Stationary current :math:`J_{ss}` of Example 19, for :math:`\rho_{ss} = e^{-\Phi}`."""
-        x = check.points("x", x, 2)
+        x = check.field_points("x", x, 2)
         r2 = x[..., 0] ** 2 + x[..., 1] ** 2
         return np.exp(-(r2**2) / 4.0)[..., None] * _rotate(x)
 
@@ -66,7 +66,7 @@ class DoubleWell:
         The two exponentials are combined before evaluation, so that
         :math:`j` stays finite far from the origin.
         """
-        return self._j(check.points("x", x, 2))
+        return self._j(check.field_points("x", x, 2))
 
     def grad_f(self, x: ArrayLike) -> Array:
         r"""Drift field :math:`\nabla f = \nabla\Phi - j`, shape ``(..., 2)``.
@@ -74,7 +74,7 @@ class DoubleWell:
         For :math:`\lambda \neq 0` this field has a non-zero curl, so it is not
         the gradient of any function; the name follows the paper.
         """
-        x = check.points("x", x, 2)
+        x = check.field_points("x", x, 2)
         return _grad_phi(x) - self._j(x)
 
     def div_j(self, x: ArrayLike) -> Array:
@@ -83,7 +83,7 @@ class DoubleWell:
         Since :math:`\nabla\cdot J_{ss} = 0`, the divergence equals
         :math:`j\cdot\nabla\Phi`; Assumption 4 asks for it to vanish.
         """
-        x = check.points("x", x, 2)
+        x = check.field_points("x", x, 2)
         return self.lam * np.exp(self._log_j_gain(x)) * x[..., 0] * x[..., 1] * (
             2.0 - x[..., 0] ** 2
         )
@@ -208,7 +208,7 @@ class GaussianWells:
         arr = np.asarray(x, dtype=float)
         if self.dim == 1 and (arr.ndim == 0 or arr.shape[-1] != 1):
             arr = arr[..., None]
-        return check.points("x", arr, self.dim)
+        return check.field_points("x", arr, self.dim)
 
 
 def wide_and_sharp(dim: int = 1) -> GaussianWells:
@@ -312,13 +312,13 @@ class TiltedWell:
 
     def f(self, x: ArrayLike) -> Array:
         """The loss :math:`f(x)`, shape ``(...)``."""
-        x = check.points("x", x, 2)
+        x = check.field_points("x", x, 2)
         return ((x[..., 0] ** 2 - 1.0) ** 2 / 4.0 + x[..., 1] ** 2 / 2.0
                 + self.coupling * x[..., 0] * x[..., 1] + self.tilt * x[..., 0])
 
     def grad_f(self, x: ArrayLike) -> Array:
         r""":math:`\nabla f(x)`, shape ``(..., 2)``."""
-        x = check.points("x", x, 2)
+        x = check.field_points("x", x, 2)
         return np.stack([x[..., 0] * (x[..., 0] ** 2 - 1.0) + self.coupling * x[..., 1]
                          + self.tilt, x[..., 1] + self.coupling * x[..., 0]], axis=-1)
 
@@ -347,7 +347,7 @@ def swirling_diffusion(x: ArrayLike, strength: float = 0.3) -> Array:
     -------
     ndarray, shape (..., 2, 2)
     """
-    x = check.points("x", x, 2)
+    x = check.field_points("x", x, 2)
     s = check.finite_scalar("strength", strength)
     if abs(s) >= 0.4:
         raise ValueError(f"strength must satisfy |s| < 0.4, got {s}")

@@ -46,7 +46,7 @@ def per_example_grads(w: ArrayLike, features: ArrayLike, labels: ArrayLike,
         not change :math:`D`.
     """
     a, y = _design(features, labels)
-    w = check.points("w", w, a.shape[1])
+    w = check.field_points("w", w, a.shape[1])
     if w.ndim != 1:
         raise ValueError(f"w must have shape ({a.shape[1]},), got {w.shape}")
     lam = check.positive_scalar("weight_decay", weight_decay, allow_zero=True)
@@ -57,7 +57,7 @@ def loss(w: ArrayLike, features: ArrayLike, labels: ArrayLike,
          weight_decay: float = 0.0) -> float:
     """The full loss :math:`f(w) = \\frac1N\\sum_k f_k(w)`."""
     a, y = _design(features, labels)
-    w = check.points("w", w, a.shape[1])
+    w = check.field_points("w", w, a.shape[1])
     z = a @ w
     lam = check.positive_scalar("weight_decay", weight_decay, allow_zero=True)
     return float(np.mean(np.logaddexp(0.0, z) - y * z) + 0.5 * lam * w @ w)
@@ -67,7 +67,7 @@ def hessian(w: ArrayLike, features: ArrayLike, labels: ArrayLike,
             weight_decay: float = 0.0) -> Array:
     r"""Hessian of :func:`loss`: :math:`\frac1N\sum_k \sigma_k(1-\sigma_k)a_ka_k^\top+\lambda I`."""
     a, _ = _design(features, labels)
-    w = check.points("w", w, a.shape[1])
+    w = check.field_points("w", w, a.shape[1])
     lam = check.positive_scalar("weight_decay", weight_decay, allow_zero=True)
     s = scipy.special.expit(a @ w)
     return (a * (s * (1.0 - s))[:, None]).T @ a / len(a) + lam * np.eye(a.shape[1])

@@ -193,7 +193,7 @@ class CentredQuadratic:
 
     def grads(self, x: ArrayLike) -> Array:
         """Per-example gradients :math:`H(x - c_k)` at one point, shape ``(N, d)``."""
-        x = check.points("x", x, self.centres.shape[1])
+        x = check.field_points("x", x, self.centres.shape[1])
         return (x - self.centres) @ self.hessian.T
 
     def batch_grad(self, x: Array, idx: NDArray[np.intp]) -> Array:
@@ -309,7 +309,7 @@ class LinearLeastSquares:
 
     def grads(self, x: ArrayLike) -> Array:
         """Per-example gradients at one point, shape ``(N, d)``."""
-        x = check.points("x", x, self.features.shape[1])
+        x = check.field_points("x", x, self.features.shape[1])
         return self.features * (self.features @ x - self.targets)[:, None]
 
     def batch_grad(self, x: Array, idx: NDArray[np.intp]) -> Array:
