@@ -17,9 +17,9 @@ import time
 
 import numpy as np
 
-from sgdlab.fokker_planck import fokker_planck
-from sgdlab.grid import cell_grid
-from sgdlab.landscapes import TiltedWell, swirling_diffusion
+from sgdlab.core.fokker_planck import fokker_planck
+from sgdlab.core.grid import cell_grid
+from sgdlab.core.landscapes import TiltedWell, swirling_diffusion
 
 BETA = 2.0
 BOX = [[-3.0, 3.0], [-3.0, 3.0]]

@@ -5,10 +5,10 @@ The case is the paper's small-lenet (d = 13,338), freshly initialised with seed
 0, on the first N real MNIST training images.  Timed end to end, from the
 network and the data in memory to the eigenvalues:
 
-- fast path: :func:`sgdlab.diffusion.spectrum` (per-example gradients with
+- fast path: :func:`sgdlab.deep.diffusion.spectrum` (per-example gradients with
   ``torch.func``, then Rayleigh-Ritz on a block Krylov subspace of D);
 - baseline, measured in the same run: a Python loop with one ``backward()``
-  per example, D by :func:`sgdlab.minibatch.diffusion_matrix` (NumPy, float64)
+  per example, D by :func:`sgdlab.core.minibatch.diffusion_matrix` (NumPy, float64)
   and all eigenvalues and eigenvectors by ``numpy.linalg.eigh``.
 
 Targets: at N = 5,000 the fast path at least 30x faster than the baseline; at
@@ -42,7 +42,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from sgdlab import data, diffusion, minibatch, models
+from sgdlab.core import minibatch
+from sgdlab.deep import data, diffusion, models
 
 MODEL = "small-lenet"
 N_SMALL, N_BIG = 5_000, 17_000

@@ -3,9 +3,9 @@
 Run with ``python benchmarks/trajectory.py``.  The work is SGD epochs of
 tiny-fc on the 8,676 images of digits 0-4 (batch 128, Nesterov momentum 0.9).
 The baseline, measured in the same run, is one chain the plain way
-(:func:`sgdlab.chains.plain_chain`: a module, a ``DataLoader`` over a
+(:func:`sgdlab.deep.chains.plain_chain`: a module, a ``DataLoader`` over a
 ``TensorDataset`` and ``torch.optim.SGD``); against it, the vectorised path
-(:class:`sgdlab.chains.Chains`: ``torch.func`` over stacked parameters, the
+(:class:`sgdlab.deep.chains.Chains`: ``torch.func`` over stacked parameters, the
 data resident, no DataLoader) with 1, 16 and 64 chains, with and without the
 per-epoch snapshot (weights and two full gradients) of a long run.  Both
 paths use one torch thread (on a shared two-core CPU more threads only
@@ -20,8 +20,8 @@ import time
 
 import torch
 
-from sgdlab.chains import Chains, plain_chain
-from sgdlab.data import load
+from sgdlab.deep.chains import Chains, plain_chain
+from sgdlab.deep.data import load
 
 LR = 1e-3
 EPOCHS = 3

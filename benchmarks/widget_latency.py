@@ -21,11 +21,11 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 
-from sgdlab import spectra
-from sgdlab.landscapes import double_well
-from sgdlab.plotting import draw_flow
-from sgdlab.runs import CONFIGS, RunConfig, run
-from sgdlab.sgd import covariance_ellipse, sgd
+from sgdlab.core.landscapes import double_well
+from sgdlab.core.plotting import draw_flow
+from sgdlab.core.sgd import covariance_ellipse, sgd
+from sgdlab.deep import spectra
+from sgdlab.deep.runs import CONFIGS, RunConfig, run
 from widgets import (
     anisotropy_explorer,
     double_well_explorer,

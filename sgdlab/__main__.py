@@ -3,7 +3,7 @@
 ``spectrum`` prints, as JSON, the eigenspectrum of the diffusion matrix D(x)
 (eq. 2) of one of the paper's networks on the first ``n`` training images of
 its data set: d, n, rank, rank fraction, mean and standard deviation, the top
-eigenvalues and the seconds it took (:func:`sgdlab.diffusion.spectrum`).  The
+eigenvalues and the seconds it took (:func:`sgdlab.deep.diffusion.spectrum`).  The
 network is freshly initialised with ``--seed``, or read from ``--checkpoint``.
 
 OpenMP threads that spin while waiting slow PyTorch down many times over on a
@@ -33,7 +33,7 @@ def _parser(names: Sequence[str]) -> argparse.ArgumentParser:
     spec.add_argument("--device", default=None, help="cpu, cuda, cuda:1, ... (default: "
                       "$SGDLAB_DEVICE, else cuda when present, else cpu)")
     spec.add_argument("--checkpoint", default=None,
-                      help="checkpoint of sgdlab.train to read the weights from")
+                      help="checkpoint of sgdlab.deep.train to read the weights from")
     spec.add_argument("--method", choices=("fast", "exact"), default="fast",
                       help="low-rank Krylov path or dense eigvalsh (default: fast)")
     spec.add_argument("--seed", type=int, default=0,
@@ -46,9 +46,9 @@ def _parser(names: Sequence[str]) -> argparse.ArgumentParser:
 def _spectrum(args: argparse.Namespace) -> dict[str, object]:
     import torch
 
-    from sgdlab import data, diffusion, models
     from sgdlab._validation import seed as check_seed
-    from sgdlab.device import pick
+    from sgdlab.deep import data, diffusion, models
+    from sgdlab.deep.device import pick
 
     device = pick(args.device)
     check_seed("--seed", args.seed)
@@ -68,7 +68,7 @@ def _spectrum(args: argparse.Namespace) -> dict[str, object]:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit status (2 for bad arguments)."""
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-    from sgdlab.models import NAMES
+    from sgdlab.deep.models import NAMES
 
     args = _parser(NAMES).parse_args(argv)
     try:

@@ -8,11 +8,11 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from sgdlab import runs
-from sgdlab.chains import Chains, init_model, plain_chain
-from sgdlab.data import load
-from sgdlab.models import flat_parameters
-from sgdlab.runs import RunConfig, find, run, runs_root
+from sgdlab.deep import runs
+from sgdlab.deep.chains import Chains, init_model, plain_chain
+from sgdlab.deep.data import load
+from sgdlab.deep.models import flat_parameters
+from sgdlab.deep.runs import RunConfig, find, run
 
 SEEDS = (3, 11, 12)
 LRS = (0.2, 0.05)
@@ -144,13 +144,6 @@ def test_a_finished_run_is_reused(tmp_path, monkeypatch):
     monkeypatch.setattr(Chains, "train_epoch", lambda *a: pytest.fail("retrained"))
     again = run(dataclasses.replace(CONFIG, chunk=5), root=tmp_path, progress=False)
     assert again.folder == first.folder and np.array_equal(again.weights, first.weights)
-
-
-def test_runs_root(monkeypatch, tmp_path):
-    monkeypatch.setenv("SGDLAB_RUNS", str(tmp_path))
-    assert runs_root() == tmp_path
-    monkeypatch.delenv("SGDLAB_RUNS")
-    assert runs_root() == runs.REPO_RUNS and runs_root("x").name == "x"
 
 
 def test_lr_schedule():

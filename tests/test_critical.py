@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
 
-from sgdlab.critical import classify, find_zeros, jacobian
-from sgdlab.landscapes import double_well
+from sgdlab.core.critical import classify, find_zeros, jacobian
+from sgdlab.core.landscapes import double_well
 
 BOX = [[-2.0, 2.0], [-2.0, 2.0]]
 

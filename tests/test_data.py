@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 import torch
 
-import sgdlab.data as data
-from sgdlab.data import (
+import sgdlab.deep.data as data
+from sgdlab.deep.data import (
     CIFAR,
     FILES,
     augment,
@@ -87,7 +87,7 @@ def test_bad_input(tmp_path):
 
 
 def test_pool():
-    from sgdlab.data import pool
+    from sgdlab.deep.data import pool
 
     images = np.arange(2 * 4 * 4, dtype=float).reshape(2, 4, 4)
     out = pool(images, 2)

@@ -8,8 +8,9 @@ import numpy as np
 import pytest
 import torch
 
-from sgdlab import data, diffusion, minibatch, models
 from sgdlab.__main__ import main
+from sgdlab.core import minibatch
+from sgdlab.deep import data, diffusion, models
 
 ROOT = Path(__file__).resolve().parents[1]
 

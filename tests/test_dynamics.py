@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 from scipy import linalg
 
-from sgdlab.dynamics import descent_flow, radial_decay, winding_rate
+from sgdlab.core.dynamics import descent_flow, radial_decay, winding_rate
 
 
 def test_descent_flow_of_a_linear_field_is_a_matrix_exponential():

@@ -2,8 +2,8 @@ import numpy as np
 import pytest
 from scipy import linalg, stats
 
-from sgdlab.fokker_planck import fokker_planck, kl_divergence
-from sgdlab.grid import cell_grid
+from sgdlab.core.fokker_planck import fokker_planck, kl_divergence
+from sgdlab.core.grid import cell_grid
 
 
 def double_well_1d(x):

@@ -2,8 +2,8 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from sgdlab.density import cell_masses, total_variation, total_variation_null
-from sgdlab.grid import curl, divergence, gradient, grid2d
+from sgdlab.core.density import cell_masses, total_variation, total_variation_null
+from sgdlab.core.grid import curl, divergence, gradient, grid2d
 
 
 def test_second_order_differences_are_exact_on_quadratics():

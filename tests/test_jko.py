@@ -5,8 +5,8 @@ import ot
 import pytest
 from scipy import stats
 
-from sgdlab.grid import cell_grid
-from sgdlab.jko import (
+from sgdlab.core.grid import cell_grid
+from sgdlab.core.jko import (
     density_quantiles,
     entropic_jko_flow,
     entropic_jko_step,

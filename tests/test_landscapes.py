@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 from scipy import integrate
 
-from sgdlab.grid import divergence, gradient, grid2d
-from sgdlab.landscapes import double_well
+from sgdlab.core.grid import divergence, gradient, grid2d
+from sgdlab.core.landscapes import double_well
 
 LAMS = (0.0, 0.5, 1.5)
 rng = np.random.default_rng(0)
@@ -113,7 +113,7 @@ def test_fields_propagate_non_finite_points_as_ufuncs_do(name):
 
 
 def test_tilted_well_wells_and_diffusion_propagate_nan():
-    from sgdlab.landscapes import TiltedWell, swirling_diffusion, wide_and_sharp
+    from sgdlab.core.landscapes import TiltedWell, swirling_diffusion, wide_and_sharp
     x = np.array([[np.nan, 0.0], [0.5, 0.5]])
     assert np.isnan(TiltedWell(0.3, 0.1).f(x)[0]) and np.isfinite(TiltedWell(0.3, 0.1).f(x)[1])
     assert np.isnan(TiltedWell(0.3, 0.1).grad_f(x)[0]).all()
@@ -137,7 +137,7 @@ def test_root_finder_that_meets_a_non_finite_point_recovers():
 
 def test_local_entropy_of_a_gaussian_is_exact_in_1d_and_2d():
     """exp(-f) Gaussian of variance s: f_gamma = x^2 / 2(s + gamma) + log((s + gamma) / s) / 2."""
-    from sgdlab.landscapes import local_entropy
+    from sgdlab.core.landscapes import local_entropy
 
     def exact(x, s, gamma):
         return x**2 / (2 * (s + gamma)) + 0.5 * np.log((s + gamma) / s)
@@ -156,7 +156,7 @@ def test_local_entropy_of_a_gaussian_is_exact_in_1d_and_2d():
 
 
 def test_local_entropy_does_not_underflow():
-    from sgdlab.landscapes import local_entropy
+    from sgdlab.core.landscapes import local_entropy
 
     x = np.linspace(-3, 3, 301)
     out = local_entropy(lambda z: 2000.0 + z**2, 0.1, x)
@@ -169,14 +169,14 @@ def test_local_entropy_does_not_underflow():
      (1.0, [0.0, 1.0], "grid"), (1.0, [0.0, 0.1, 0.5, 0.6], "uniformly")],
 )
 def test_local_entropy_bad_input(gamma, grid, match):
-    from sgdlab.landscapes import local_entropy
+    from sgdlab.core.landscapes import local_entropy
 
     with pytest.raises(ValueError, match=match):
         local_entropy(lambda z: z**2, gamma, grid)
 
 
 def test_gaussian_wells():
-    from sgdlab.landscapes import GaussianWells, wide_and_sharp
+    from sgdlab.core.landscapes import GaussianWells, wide_and_sharp
 
     well = wide_and_sharp(2)
     x = np.array([[0.3, -0.2], [1.5, 0.5]])
@@ -194,7 +194,7 @@ def test_gaussian_wells():
 
 
 def test_tilted_well_gradient_and_swirling_diffusion():
-    from sgdlab.landscapes import TiltedWell, swirling_diffusion
+    from sgdlab.core.landscapes import TiltedWell, swirling_diffusion
 
     well = TiltedWell(0.3, 0.1)
     x = np.random.default_rng(0).normal(size=(20, 2))

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 from scipy import linalg
 
-from sgdlab.linear import decompose
+from sgdlab.core.linear import decompose
 
 rng = np.random.default_rng(7)
 

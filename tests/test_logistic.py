@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 import scipy.optimize
 
-from sgdlab.logistic import fit, loss, per_example_grads
+from sgdlab.core.logistic import fit, loss, per_example_grads
 
 
 @pytest.fixture(scope="module")

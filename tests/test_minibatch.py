@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from sgdlab.minibatch import (
+from sgdlab.core.minibatch import (
     covariance,
     diffusion_matrix,
     enumerate_covariance,
@@ -10,7 +10,7 @@ from sgdlab.minibatch import (
     sample_batches,
     variance_factor,
 )
-from sgdlab.sgd import lyapunov_covariance, sgd, sgd_covariance
+from sgdlab.core.sgd import lyapunov_covariance, sgd, sgd_covariance
 
 
 @pytest.fixture(scope="module")
@@ -114,7 +114,7 @@ def test_lyapunov_checks():
 
 @pytest.mark.parametrize("replacement", [True, False])
 def test_fast_quadratic_run_is_sgd(replacement):
-    from sgdlab.sgd import anisotropic_quadratic
+    from sgdlab.core.sgd import anisotropic_quadratic
 
     q = anisotropic_quadratic(n=10)
     fast = q.run(0.3, 4, 50, 30, replacement=replacement, record_every=10, seed=5)
@@ -125,7 +125,7 @@ def test_fast_quadratic_run_is_sgd(replacement):
 
 
 def test_linear_least_squares_exact_sgd_covariance():
-    from sgdlab.sgd import LinearLeastSquares
+    from sgdlab.core.sgd import LinearLeastSquares
 
     rng = np.random.default_rng(6)
     a = rng.normal(size=(30, 2)) * np.array([1.0, 0.4])
@@ -144,7 +144,7 @@ def test_linear_least_squares_exact_sgd_covariance():
 
 
 def test_variance_z_scores():
-    from sgdlab.sgd import variance_z_scores
+    from sgdlab.core.sgd import variance_z_scores
 
     rng = np.random.default_rng(3)
     cov = np.array([[2.0, 0.6], [0.6, 0.5]])

@@ -1,7 +1,7 @@
 import pytest
 import torch
 
-from sgdlab import device, models
+from sgdlab.deep import device, models
 
 COUNTS = {"small-lenet": 13_338, "small-fc": 3_978, "tiny-fc": 917, "small-allcnn": 26_982}
 

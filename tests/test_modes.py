@@ -1,13 +1,19 @@
-"""Tests of sgdlab.modes: sub-cell maximum, mode shift, line fit, potential spread."""
+"""Tests of sgdlab.core.modes: sub-cell maximum, mode shift, line fit, potential spread."""
 
 import numpy as np
 import pytest
 from scipy import stats
 
-from sgdlab.fokker_planck import fokker_planck
-from sgdlab.grid import cell_grid
-from sgdlab.landscapes import TiltedWell, anisotropic_diffusion
-from sgdlab.modes import fit_line, high_density_region, mode_shift, potential_spread, refine_max
+from sgdlab.core.fokker_planck import fokker_planck
+from sgdlab.core.grid import cell_grid
+from sgdlab.core.landscapes import TiltedWell, anisotropic_diffusion
+from sgdlab.core.modes import (
+    fit_line,
+    high_density_region,
+    mode_shift,
+    potential_spread,
+    refine_max,
+)
 
 GRID = cell_grid([[-2.0, 2.0], [-1.5, 1.5]], (40, 30))
 WELL = TiltedWell(coupling=0.3, tilt=0.3)

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 from scipy import linalg
 
-from sgdlab.sde import euler_maruyama
+from sgdlab.core.sde import euler_maruyama
 
 A = np.array([[1.0, 0.4], [-0.3, 2.0]])         # non-symmetric: the OU process is not reversible
 D = np.array([[1.0, 0.6], [0.6, 0.5]])

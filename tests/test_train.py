@@ -3,8 +3,8 @@ import math
 import pytest
 import torch
 
-from sgdlab.data import load
-from sgdlab.train import FRACTIONS, checkpoint_path, evaluate, lr_factor, train
+from sgdlab.deep.data import load
+from sgdlab.deep.train import FRACTIONS, checkpoint_path, evaluate, lr_factor, train
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 

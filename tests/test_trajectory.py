@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from statsmodels.tsa.ar_model import AutoReg
 
-from sgdlab.trajectory import (
+from sgdlab.deep.trajectory import (
     AR1Fit,
     Comparison,
     analyse,

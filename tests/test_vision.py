@@ -5,7 +5,7 @@ from pathlib import Path
 
 import torch
 
-from sgdlab import _vision
+from sgdlab.deep import _vision
 
 
 def test_wrapper_imports_and_reports():

@@ -21,10 +21,10 @@ import numpy as np
 from matplotlib.figure import Figure
 from numpy.typing import NDArray
 
-from sgdlab.fokker_planck import fokker_planck
-from sgdlab.grid import cell_grid
-from sgdlab.landscapes import TiltedWell, anisotropic_diffusion
-from sgdlab.modes import ModeShift, mode_shift
+from sgdlab.core.fokker_planck import fokker_planck
+from sgdlab.core.grid import cell_grid
+from sgdlab.core.landscapes import TiltedWell, anisotropic_diffusion
+from sgdlab.core.modes import ModeShift, mode_shift
 from widgets._explorer import Explorer, StaticSweep
 from widgets._static import BlitCanvas
 

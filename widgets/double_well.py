@@ -20,12 +20,12 @@ import numpy as np
 from matplotlib.figure import Figure
 from numpy.typing import NDArray
 
-from sgdlab.critical import CriticalPoint, find_zeros
-from sgdlab.dynamics import descent_flow
-from sgdlab.grid import grid2d
-from sgdlab.landscapes import double_well
-from sgdlab.plotting import KIND_STYLE, draw_streamlets, line_widths, streamlets
-from sgdlab.sde import euler_maruyama
+from sgdlab.core.critical import CriticalPoint, find_zeros
+from sgdlab.core.dynamics import descent_flow
+from sgdlab.core.grid import grid2d
+from sgdlab.core.landscapes import double_well
+from sgdlab.core.plotting import KIND_STYLE, draw_streamlets, line_widths, streamlets
+from sgdlab.core.sde import euler_maruyama
 from widgets._explorer import Explorer, StaticSweep
 from widgets._static import BlitCanvas
 

@@ -17,8 +17,8 @@ import numpy as np
 from matplotlib.figure import Figure
 from numpy.typing import NDArray
 
-from sgdlab.grid import grid2d
-from sgdlab.landscapes import local_entropy, wide_and_sharp
+from sgdlab.core.grid import grid2d
+from sgdlab.core.landscapes import local_entropy, wide_and_sharp
 from widgets._explorer import Explorer, StaticSweep
 from widgets._static import BlitCanvas
 

@@ -2,7 +2,7 @@
 
 Sliders: the learning rate :math:`\\eta`, the batch size :math:`b` and the
 sampler (with or without replacement).  SGD with real mini-batches runs on
-the 2-D least-squares problem :func:`sgdlab.sgd.anisotropic_quadratic`, whose
+the 2-D least-squares problem :func:`sgdlab.core.sgd.anisotropic_quadratic`, whose
 gradient noise is anisotropic.  Left: the chains at stationarity with the
 two-standard-deviation ellipses of the continuous-time theory (Lyapunov
 solution, Lemma 2) and of the exact discrete recursion.  Right: the spread
@@ -22,7 +22,7 @@ import numpy as np
 from matplotlib.figure import Figure
 from numpy.typing import NDArray
 
-from sgdlab.sgd import CentredQuadratic, anisotropic_quadratic, covariance_ellipse
+from sgdlab.core.sgd import CentredQuadratic, anisotropic_quadratic, covariance_ellipse
 from widgets._explorer import Explorer, StaticSweep
 from widgets._static import BlitCanvas
 

@@ -7,7 +7,7 @@ Left: the histogram of the eigenvalues above the threshold on log axes, the
 chosen instant filled and the other two outlined, as in Fig. 1.  Right: the
 rank fraction :math:`\\mathrm{rank}(D)/d` as a function of the threshold at
 the three instants.  The explorer draws spectra computed beforehand
-(:func:`sgdlab.spectra.run`); moving a control only thresholds and bins them.
+(:func:`sgdlab.deep.spectra.run`); moving a control only thresholds and bins them.
 """
 
 from __future__ import annotations
@@ -22,8 +22,8 @@ import numpy as np
 from matplotlib.figure import Figure
 from numpy.typing import NDArray
 
-from sgdlab.diffusion import EPS32, Spectrum, moments
-from sgdlab.plotting import INSTANT_GREYS
+from sgdlab.core.plotting import INSTANT_GREYS
+from sgdlab.deep.diffusion import EPS32, Spectrum, moments
 from widgets._explorer import Explorer, StaticSweep
 from widgets._static import BlitCanvas
 
@@ -137,7 +137,7 @@ class SpectrumExplorer(Explorer):
     spectra : mapping of str to mapping of float to Spectrum
         For each network (or panel), its spectra at the fractions 0.2, 0.4 and
         1.0 of training, e.g. ``{name: run.spectra}`` of
-        :func:`sgdlab.spectra.run`.
+        :func:`sgdlab.deep.spectra.run`.
     network : str, optional
         Initial network; the first one when omitted.
     dpi : float, default 80

@@ -12,12 +12,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
-from numpy.typing import ArrayLike, NDArray
+from numpy.typing import ArrayLike
 from scipy import integrate, stats
 
 from sgdlab import _validation as check
-
-Array = NDArray[np.float64]
+from sgdlab._typing import Array
 
 
 def descent_flow(

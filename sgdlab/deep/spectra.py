@@ -1,14 +1,14 @@
 """The spectrum of D(x) along training: the experiment of Figs. 1-2 (Section IV-A).
 
-:func:`run` trains one of the paper's networks (:func:`sgdlab.train.train`)
+:func:`run` trains one of the paper's networks (:func:`sgdlab.deep.train.train`)
 and computes the eigenspectrum of its diffusion matrix
-(:func:`sgdlab.diffusion.spectrum`, eq. 2, evaluation mode) at 20 %, 40 % and
+(:func:`sgdlab.deep.diffusion.spectrum`, eq. 2, evaluation mode) at 20 %, 40 % and
 100 % of training, on all the training images it used, as the paper does.
 Training checkpoints and spectra are kept in a folder per configuration under
-:func:`sgdlab.runs.runs_root`, so a chapter executed twice (under nbval, then by the book
+:func:`sgdlab.storage.runs_root`, so a chapter executed twice (under nbval, then by the book
 build) trains and decomposes once, and an interrupted run resumes.
 
-Each network has two scales (:func:`sgdlab.device.profile`): ``"cpu"``, which
+Each network has two scales (:func:`sgdlab.deep.device.profile`): ``"cpu"``, which
 fits a 2-core CPU within minutes, and ``"full"``, the paper's, for a GPU.
 :data:`PAPER` holds the figures the paper quotes under Figs. 1-2, for the
 chapter to set its own numbers beside.
@@ -17,9 +17,6 @@ chapter to set its own numbers beside.
 from __future__ import annotations
 
 import dataclasses
-import hashlib
-import json
-import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,10 +24,12 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from sgdlab._typing import PathLike
+from sgdlab.storage import atomic_write, config_key, runs_root
+
 from . import data, diffusion, train
 from .device import Profile, pick, profile
 from .models import from_checkpoint, spec
-from .runs import runs_root
 
 #: The figures printed under Figs. 1-2: mean and standard deviation of the
 #: eigenvalues of D and rank(D) / d, per panel (network, data set).
@@ -50,14 +49,14 @@ class Experiment:
     Attributes
     ----------
     model : str
-        A name of :data:`sgdlab.models.NAMES`.
+        A name of :data:`sgdlab.deep.models.NAMES`.
     dataset : str
-        A name :func:`sgdlab.data.load` takes.
+        A name :func:`sgdlab.deep.data.load` takes.
     n_train : int or None
         Training images (the first ones); None for all that are present.
     epochs : int
     lr : float
-        Initial learning rate of the step schedule (:func:`sgdlab.train.lr_factor`).
+        Initial learning rate of the step schedule (:func:`sgdlab.deep.train.lr_factor`).
     seed : int
     """
 
@@ -71,8 +70,7 @@ class Experiment:
     @property
     def key(self) -> str:
         """A folder name unique to this configuration."""
-        digest = hashlib.sha1(json.dumps(dataclasses.asdict(self), sort_keys=True).encode())
-        return f"spectra-{self.model}-{self.dataset}-{digest.hexdigest()[:10]}"
+        return f"spectra-{self.model}-{self.dataset}-{config_key(dataclasses.asdict(self))}"
 
 
 #: The experiments of Figs. 1-2 at each scale.
@@ -137,13 +135,13 @@ def _cached_spectrum(path: Path, compute: Callable[[], diffusion.Spectrum]
             return diffusion.Spectrum(saved["eigenvalues"], int(saved["d"]), int(saved["n"]),
                                       str(saved["method"]), float(saved["seconds"]))
     s = compute()
-    tmp = path.with_suffix(".tmp.npz")
-    np.savez(tmp, eigenvalues=s.eigenvalues, d=s.d, n=s.n, method=s.method, seconds=s.seconds)
-    tmp.replace(path)
+    with atomic_write(path) as fh:
+        np.savez(fh, eigenvalues=s.eigenvalues, d=s.d, n=s.n, method=s.method,
+                 seconds=s.seconds)
     return s
 
 
-def run(exp: Experiment, *, root: str | os.PathLike[str] | None = None,
+def run(exp: Experiment, *, root: PathLike | None = None,
         device: str | torch.device | None = None, progress: bool = True) -> SpectraRun:
     """Train a network and compute the spectrum of D(x) at 20 %, 40 % and 100 % (Fig. 1).
 
@@ -151,9 +149,9 @@ def run(exp: Experiment, *, root: str | os.PathLike[str] | None = None,
     ----------
     exp : Experiment
     root : path, optional
-        Folder of runs; :func:`sgdlab.runs.runs_root` when omitted.
+        Folder of runs; :func:`sgdlab.storage.runs_root` when omitted.
     device : str or torch.device, optional
-        :func:`sgdlab.device.pick`.
+        :func:`sgdlab.deep.device.pick`.
     progress : bool, default True
         Show tqdm progress bars while training.
 

@@ -5,7 +5,7 @@ CPU wheel of torch pinned for this course its import fails (``RuntimeError:
 operator torchvision::nms does not exist``).  sgdlab therefore never imports
 torchvision anywhere else: it asks :func:`torchvision_or_none`, which tries
 the import once per process, and works without torchvision where it is
-missing (:mod:`sgdlab.data` then reads the data files itself and cannot
+missing (:mod:`sgdlab.deep.data` then reads the data files itself and cannot
 download them).
 """
 

@@ -16,7 +16,6 @@ rebuilds a trained one from a file.
 
 from __future__ import annotations
 
-import os
 import pickle
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -26,7 +25,8 @@ from typing import Any
 import torch
 from torch import nn
 
-from ._validation import positive_int
+from sgdlab._typing import PathLike
+from sgdlab._validation import positive_int
 
 
 @dataclass(frozen=True)
@@ -43,7 +43,7 @@ class ModelSpec:
         Default number of classes.
     dataset : str
         The data set of the paper's experiment (``"mnist"``, ``"mnist7"``,
-        ``"mnist7-04"`` or ``"cifar10"``), a name :func:`sgdlab.data.load` takes.
+        ``"mnist7-04"`` or ``"cifar10"``), a name :func:`sgdlab.deep.data.load` takes.
     """
 
     name: str
@@ -160,11 +160,11 @@ def flat_parameters(model: nn.Module) -> torch.Tensor:
     return torch.cat([p.detach().reshape(-1) for p in model.parameters() if p.requires_grad])
 
 
-#: Keys :func:`from_checkpoint` needs in a checkpoint (``sgdlab.train`` writes more).
+#: Keys :func:`from_checkpoint` needs in a checkpoint (``sgdlab.deep.train`` writes more).
 CHECKPOINT_KEYS: tuple[str, ...] = ("model", "num_classes", "state_dict")
 
 
-def from_checkpoint(path: str | os.PathLike[str], device: str | torch.device | None = None
+def from_checkpoint(path: PathLike, device: str | torch.device | None = None
                     ) -> tuple[nn.Sequential, dict[str, Any]]:
     """Rebuild a network from a checkpoint written with :func:`torch.save`.
 
@@ -173,10 +173,10 @@ def from_checkpoint(path: str | os.PathLike[str], device: str | torch.device | N
     path : path
         A file holding a dict with at least the keys ``"model"`` (a name of
         :data:`NAMES`), ``"num_classes"`` and ``"state_dict"``, as
-        ``sgdlab.train`` writes them.  Read with ``weights_only=True``: tensors,
+        ``sgdlab.deep.train`` writes them.  Read with ``weights_only=True``: tensors,
         numbers, strings and containers of them.
     device : str or torch.device, optional
-        Where the network goes (:func:`sgdlab.device.pick`).
+        Where the network goes (:func:`sgdlab.deep.device.pick`).
 
     Returns
     -------

@@ -56,7 +56,8 @@ from numpy.typing import NDArray
 from torch import nn
 from torch.func import functional_call, grad, vmap
 
-from . import _validation as check
+from sgdlab import _validation as check
+
 from .device import pick
 
 Method = Literal["fast", "exact"]
@@ -354,14 +355,14 @@ def per_example_gradients(model: nn.Module, x: torch.Tensor, y: torch.Tensor, *,
         Examples per :func:`~torch.func.vmap` call; by default as many as fit
         :data:`CHUNK_BYTES`.
     device : str or torch.device, optional
-        Where to compute (:func:`sgdlab.device.pick`).
+        Where to compute (:func:`sgdlab.deep.device.pick`).
 
     Returns
     -------
     torch.Tensor, shape (N, d), float32
         Row ``k`` is :math:`g_k`, its entries in the order of
         ``model.parameters()`` (trainable ones), as
-        :func:`sgdlab.models.flat_parameters` orders the weights.
+        :func:`sgdlab.deep.models.flat_parameters` orders the weights.
 
     Raises
     ------
@@ -506,7 +507,7 @@ def diffusion_matrix(grads: torch.Tensor | NDArray[np.floating], *,
                      device: str | torch.device | None = None) -> torch.Tensor:
     r"""D(x) of eq. (2) as a dense float64 matrix, from per-example gradients.
 
-    The same matrix as :func:`sgdlab.minibatch.diffusion_matrix`,
+    The same matrix as :func:`sgdlab.core.minibatch.diffusion_matrix`,
     :math:`\frac1N\sum_k (g_k - g)(g_k - g)^\top`, accumulated in float64 over
     chunks of examples on ``device`` so that large ``(N, d)`` float32 gradients
     need no float64 copy.

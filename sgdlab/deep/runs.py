@@ -1,9 +1,9 @@
 """Long SGD runs on disk: one snapshot per epoch, resumable (Section IV-D, Fig. 3).
 
-:func:`run` trains the chains of a :class:`RunConfig` (:class:`sgdlab.chains.Chains`):
+:func:`run` trains the chains of a :class:`RunConfig` (:class:`sgdlab.deep.chains.Chains`):
 a burn-in whose learning rate falls geometrically from ``burn_in_lr`` to
 ``lr``, then ``epochs`` epochs at the fixed ``lr``.  After each epoch it takes
-a snapshot of every chain (:class:`sgdlab.chains.Snapshot`: weights, full
+a snapshot of every chain (:class:`sgdlab.deep.chains.Snapshot`: weights, full
 gradient, full loss; the gradient norms and the losses during the burn-in
 too, for Fig. 3c).  Snapshots go to NumPy ``.npy``
 files preallocated for the whole run and written through memory maps, a chunk
@@ -17,7 +17,7 @@ chunk and reproduces an uninterrupted one exactly.
 Runs live in ``$SGDLAB_RUNS`` if set, else in the repository's
 ``_build/runs/``, one folder per configuration; a finished run found there is
 opened, not recomputed.  The full-scale run (the paper's 10^5 epochs) is made
-on a GPU with ``python -m sgdlab.runs --profile full``, and its folder copied
+on a GPU with ``python -m sgdlab.deep.runs --profile full``, and its folder copied
 into that root.
 """
 
@@ -25,9 +25,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import hashlib
 import json
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -35,14 +33,16 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from ._validation import positive_int, positive_scalar
-from ._validation import seed as check_seed
+from sgdlab._typing import PathLike
+from sgdlab._validation import positive_int, positive_scalar
+from sgdlab._validation import seed as check_seed
+from sgdlab.storage import atomic_write, config_key, runs_root
+
 from .chains import Chains
 from .data import load
 from .device import Profile, profile
 from .models import spec
 
-REPO_RUNS = Path(__file__).resolve().parents[1] / "_build" / "runs"
 FILES = ("weights", "gradients", "grad_norm", "loss", "eval_grad_norm", "eval_loss")
 
 
@@ -53,7 +53,7 @@ class RunConfig:
     Attributes
     ----------
     model : str
-        Network (:func:`sgdlab.models.build`); its data set is the one of its spec.
+        Network (:func:`sgdlab.deep.models.build`); its data set is the one of its spec.
     chains : int
         Number of independent chains, seeds ``seed, seed + 1, ...``.
     seed : int
@@ -68,7 +68,7 @@ class RunConfig:
     n : int or None
         Training examples (the first ``n``); all when None.
     batch_size, momentum, nesterov
-        As in :class:`sgdlab.chains.Chains`.
+        As in :class:`sgdlab.deep.chains.Chains`.
     chunk : int
         Epochs per write to disk and checkpoint.
     """
@@ -119,8 +119,8 @@ class RunConfig:
         """Folder name: readable, with a hash of every field but ``chunk``."""
         fields = dataclasses.asdict(self)
         del fields["chunk"]
-        digest = hashlib.sha256(json.dumps(fields, sort_keys=True).encode()).hexdigest()[:10]
-        return f"{self.model}-c{self.chains}-b{self.burn_in}-e{self.epochs}-{digest}"
+        return (f"{self.model}-c{self.chains}-b{self.burn_in}-e{self.epochs}-"
+                f"{config_key(fields)}")
 
 
 #: The run of each scale: ``"cpu"`` fits the book's CPU budget, ``"full"`` is the paper's
@@ -129,13 +129,6 @@ CONFIGS: dict[Profile, RunConfig] = {
     "cpu": RunConfig(chains=4, burn_in=50, epochs=800, chunk=100),
     "full": RunConfig(chains=4, burn_in=1000, epochs=99_000, chunk=1000),
 }
-
-
-def runs_root(root: str | os.PathLike[str] | None = None) -> Path:
-    """The folder holding runs: ``root``, else ``$SGDLAB_RUNS``, else ``_build/runs``."""
-    if root is None:
-        root = os.environ.get("SGDLAB_RUNS") or REPO_RUNS
-    return Path(root)
 
 
 @dataclass(frozen=True)
@@ -150,7 +143,7 @@ class Trajectory:
         ``weights[c, i, k]``: weight i of chain c after epoch ``burn_in + k + 1``.
     gradients : ndarray, shape (C, d, epochs), float32
         The full gradient at the same snapshots, BatchNorm normalising by the
-        statistics of all N examples (:class:`sgdlab.chains.Snapshot`).
+        statistics of all N examples (:class:`sgdlab.deep.chains.Snapshot`).
     grad_norm : ndarray, shape (C, burn_in + epochs), float32
         Its norm :math:`\\|\\nabla f(x_k)\\|` after every epoch, burn-in included.
     loss : ndarray, shape (C, burn_in + epochs), float32
@@ -188,8 +181,8 @@ def _checkpoint_epoch(folder: Path) -> int:
     return torch.load(path, map_location="cpu", weights_only=True)["epoch"]
 
 
-def find(config: RunConfig, root: str | os.PathLike[str] | None = None) -> Trajectory | None:
-    """The finished run of ``config`` under :func:`runs_root`, or None if there is none."""
+def find(config: RunConfig, root: PathLike | None = None) -> Trajectory | None:
+    """The finished run of ``config`` under :func:`~sgdlab.storage.runs_root`, or None."""
     folder = runs_root(root) / config.name
     if not (folder / "config.json").is_file() or _checkpoint_epoch(folder) < config.total:
         return None
@@ -197,7 +190,7 @@ def find(config: RunConfig, root: str | os.PathLike[str] | None = None) -> Traje
     return Trajectory(folder=folder, config=config, **arrays)
 
 
-def run(config: RunConfig, *, root: str | os.PathLike[str] | None = None,
+def run(config: RunConfig, *, root: PathLike | None = None,
         device: str | torch.device | None = None, progress: bool = True) -> Trajectory:
     """Make (or finish, or just open) the long run of ``config``.
 
@@ -205,9 +198,9 @@ def run(config: RunConfig, *, root: str | os.PathLike[str] | None = None,
     ----------
     config : RunConfig
     root : path, optional
-        Where runs live (:func:`runs_root`).
+        Where runs live (:func:`~sgdlab.storage.runs_root`).
     device : str or torch.device, optional
-        Where to train (:func:`sgdlab.device.pick`).
+        Where to train (:func:`sgdlab.deep.device.pick`).
     progress : bool, default True
         Show a tqdm progress bar over epochs.
 
@@ -281,16 +274,15 @@ def _train_chunk(chains: Chains, config: RunConfig, arrays: dict[str, np.ndarray
 
 def _save_checkpoint(folder: Path, epoch: int, chains: Chains) -> None:
     """Write the checkpoint to a temporary file, then rename it over the old one."""
-    tmp = folder / "checkpoint.pt.tmp"
-    torch.save({"epoch": epoch, "chains": chains.state_dict()}, tmp)
-    os.replace(tmp, folder / "checkpoint.pt")
+    with atomic_write(folder / "checkpoint.pt") as fh:
+        torch.save({"epoch": epoch, "chains": chains.state_dict()}, fh)
 
 
 def main(argv: list[str] | None = None) -> None:
-    """``python -m sgdlab.runs [--profile full] [--device cuda] [--root DIR]``."""
+    """``python -m sgdlab.deep.runs [--profile full] [--device cuda] [--root DIR]``."""
     parser = argparse.ArgumentParser(description="Make the long SGD run of Fig. 3.")
     parser.add_argument("--profile", choices=list(CONFIGS), default=None,
-                        help="scale (default: sgdlab.device.profile())")
+                        help="scale (default: sgdlab.deep.device.profile())")
     parser.add_argument("--device", default=None, help="cpu, cuda, ... (default: pick())")
     parser.add_argument("--root", default=None, help="runs folder (default: runs_root())")
     args = parser.parse_args(argv)

@@ -35,9 +35,8 @@ from scipy import signal, stats
 from statsmodels.tsa.stattools import acf
 from tqdm.auto import tqdm
 
-from ._validation import positive_int
-
-Array = NDArray[np.float64]
+from sgdlab._typing import Array
+from sgdlab._validation import positive_int
 
 
 def _series(name: str, x: ArrayLike, min_length: int = 4) -> Array:
@@ -342,7 +341,7 @@ def analyse(weights: NDArray[np.floating], nlags: int, n_bins: int = 30, seed: i
     Parameters
     ----------
     weights : ndarray, shape (C, d, n)
-        A run's snapshots (:attr:`sgdlab.runs.Trajectory.weights`, a memory map).
+        A run's snapshots (:attr:`sgdlab.deep.runs.Trajectory.weights`, a memory map).
     nlags, n_bins, seed
         As in :func:`compare`; block ``j`` uses seed ``seed + j``.
     block : int, default 256

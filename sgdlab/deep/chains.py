@@ -44,8 +44,9 @@ from torch import nn
 from torch.func import functional_call, grad_and_value, stack_module_state, vmap
 from torch.utils.data import DataLoader, TensorDataset
 
-from ._validation import positive_int, positive_scalar
-from ._validation import seed as check_seed
+from sgdlab._validation import positive_int, positive_scalar
+from sgdlab._validation import seed as check_seed
+
 from .device import pick
 from .models import build
 
@@ -129,7 +130,7 @@ class Chains:
     Parameters
     ----------
     model : str
-        A network name of :func:`sgdlab.models.build` without dropout
+        A network name of :func:`sgdlab.deep.models.build` without dropout
         (``"tiny-fc"`` for Fig. 3).
     seeds : sequence of int
         One non-negative seed per chain; they must differ.
@@ -141,7 +142,7 @@ class Chains:
     nesterov : bool, default True
         Nesterov's momentum, as the paper trains (Section IV).
     device : str or torch.device, optional
-        Where to train (:func:`sgdlab.device.pick`).
+        Where to train (:func:`sgdlab.deep.device.pick`).
     threads : int or None, default 1
         CPU threads torch uses inside :meth:`train_epoch` and :meth:`snapshot`
         (restored afterwards); None leaves torch's setting.  A small network's

@@ -2,7 +2,7 @@
 
 The repository carries real MNIST under ``data/MNIST/raw/`` (see
 ``data/README.md``: the full test split and the first 17,000 training
-images).  Every data set is looked up under one root (:func:`data_root`): the
+images).  Every data set is looked up under one root (:func:`~sgdlab.storage.data_root`): the
 ``root`` argument, else the environment variable ``SGDLAB_DATA``, else the
 repository's ``data/`` folder.  MNIST lives in ``MNIST/raw/`` there, CIFAR-10
 and CIFAR-100 in ``cifar-10-batches-py/`` and ``cifar-100-python/`` (the
@@ -15,7 +15,7 @@ images (the full scale), point ``SGDLAB_DATA`` at a folder holding them or an
 empty folder to download them into.
 
 :func:`load` returns a data set by the name a network's
-:class:`~sgdlab.models.ModelSpec` gives, as resident tensors: MNIST
+:class:`~sgdlab.deep.models.ModelSpec` gives, as resident tensors: MNIST
 standardised with the statistics of its training split, CIFAR with global
 contrast normalisation and ZCA whitening fitted on its training split
 (Section IV).  :func:`augment` gives the flipped and cropped view of Fig. 2c.
@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import functools
 import gzip
-import os
 import pickle
 import socket
 from dataclasses import dataclass
@@ -37,10 +36,11 @@ import torch
 import torch.nn.functional as F
 from numpy.typing import ArrayLike, NDArray
 
-from ._validation import positive_int, positive_scalar
-from ._vision import torchvision_or_none, unavailable_reason
+from sgdlab._typing import PathLike
+from sgdlab._validation import positive_int, positive_scalar
+from sgdlab.deep._vision import torchvision_or_none, unavailable_reason
+from sgdlab.storage import data_root
 
-REPO_DATA = Path(__file__).resolve().parents[1] / "data"
 FILES = {
     "train": ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz"),
     "test": ("t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"),
@@ -50,26 +50,15 @@ _IDX_TYPE = {0x08: np.uint8}
 MNIST_URL = "https://ossci-datasets.s3.amazonaws.com/mnist/"
 
 
-def data_root(root: str | os.PathLike[str] | None = None) -> Path:
-    """The folder every data set is looked up under.
-
-    ``root`` if given, else ``$SGDLAB_DATA`` if set, else the repository's
-    ``data/`` folder.
-    """
-    if root is None:
-        root = os.environ.get("SGDLAB_DATA") or REPO_DATA
-    return Path(root)
-
-
-def mnist_dir(root: str | os.PathLike[str] | None = None) -> Path:
-    """The ``MNIST/raw`` folder under :func:`data_root` that :func:`load_mnist` reads.
+def mnist_dir(root: PathLike | None = None) -> Path:
+    """The ``MNIST/raw`` folder under :func:`~sgdlab.storage.data_root`, read by :func:`load_mnist`.
 
     The files themselves are checked by :func:`load_mnist`.
     """
     return data_root(root) / "MNIST" / "raw"
 
 
-def read_idx(path: str | os.PathLike[str]) -> NDArray[np.uint8]:
+def read_idx(path: PathLike) -> NDArray[np.uint8]:
     """Read a gzipped idx file (the MNIST format) into an array of its stored shape.
 
     Raises
@@ -90,7 +79,7 @@ def read_idx(path: str | os.PathLike[str]) -> NDArray[np.uint8]:
     return data.reshape(shape)
 
 
-def load_mnist(split: str = "train", root: str | os.PathLike[str] | None = None
+def load_mnist(split: str = "train", root: PathLike | None = None
                ) -> tuple[NDArray[np.float64], NDArray[np.int64]]:
     """Load MNIST images and labels.
 
@@ -167,7 +156,7 @@ MNIST_VARIANTS: dict[str, tuple[int, tuple[int, ...] | None]] = {
 }
 
 
-def _mnist_variant(name: str, split: str, root: str | os.PathLike[str] | None
+def _mnist_variant(name: str, split: str, root: PathLike | None
                    ) -> tuple[NDArray[np.float64], NDArray[np.int64]]:
     side, digits = MNIST_VARIANTS[name]
     images, labels = load_mnist(split, root)
@@ -188,7 +177,7 @@ class CifarFiles:
     title : str
         Its usual name (``"CIFAR-10"``).
     folder : str
-        The folder the archive extracts to, under :func:`data_root`.
+        The folder the archive extracts to, under :func:`~sgdlab.storage.data_root`.
     url : str
         The archive of the python version, from the data set's home page.
     train, test : tuple of str
@@ -237,9 +226,9 @@ def _cifar_files(name: str) -> CifarFiles:
     return CIFAR[name]
 
 
-def cifar_dir(name: str, root: str | os.PathLike[str] | None = None) -> Path:
+def cifar_dir(name: str, root: PathLike | None = None) -> Path:
     """The folder of the batches of ``name`` (``"cifar10"`` or ``"cifar100"``) under
-    :func:`data_root`.
+    :func:`~sgdlab.storage.data_root`.
 
     Raises
     ------
@@ -303,7 +292,7 @@ def _read_batch(path: Path, label_key: str) -> tuple[NDArray[np.uint8], NDArray[
     return data.reshape(-1, 3, 32, 32), labels
 
 
-def read_cifar(name: str, split: str = "train", root: str | os.PathLike[str] | None = None
+def read_cifar(name: str, split: str = "train", root: PathLike | None = None
                ) -> tuple[NDArray[np.uint8], NDArray[np.int64]]:
     """Read the raw images and labels of CIFAR-10 or CIFAR-100.
 
@@ -318,7 +307,7 @@ def read_cifar(name: str, split: str = "train", root: str | os.PathLike[str] | N
     split : {"train", "test"}
         50,000 training or 10,000 test images.
     root : path, optional
-        See :func:`data_root`.
+        See :func:`~sgdlab.storage.data_root`.
 
     Returns
     -------
@@ -475,7 +464,7 @@ def _first(n: int | None, images: NDArray, labels: NDArray, name: str, split: st
     return images[:n], labels[:n]
 
 
-def _mnist(name: str, split: str, root: str | os.PathLike[str] | None, n: int | None
+def _mnist(name: str, split: str, root: PathLike | None, n: int | None
            ) -> tuple[NDArray[np.float64], NDArray[np.int64]]:
     train_images, train_labels = _mnist_variant(name, "train", root)
     images, labels = ((train_images, train_labels) if split == "train"
@@ -485,7 +474,7 @@ def _mnist(name: str, split: str, root: str | os.PathLike[str] | None, n: int | 
     return ((images - mean) / std)[:, None], labels
 
 
-def _cifar(name: str, split: str, root: str | os.PathLike[str] | None, n: int | None
+def _cifar(name: str, split: str, root: PathLike | None, n: int | None
            ) -> tuple[NDArray[np.float32], NDArray[np.int64]]:
     images, labels = _first(n, *read_cifar(name, split, root), name, split)
     whiten = _cifar_whitening(name, str(data_root(root).resolve()))
@@ -493,7 +482,7 @@ def _cifar(name: str, split: str, root: str | os.PathLike[str] | None, n: int | 
 
 
 def load(name: str, split: str = "train", *, n: int | None = None,
-         root: str | os.PathLike[str] | None = None,
+         root: PathLike | None = None,
          device: str | torch.device | None = None) -> tuple[torch.Tensor, torch.Tensor]:
     """A data set of the paper as resident tensors, ready for a network.
 
@@ -507,9 +496,9 @@ def load(name: str, split: str = "train", *, n: int | None = None,
     n : int, optional
         Keep the first ``n`` examples; all when omitted.
     root : path, optional
-        Where to look for the files (see :func:`data_root`).
+        Where to look for the files (see :func:`~sgdlab.storage.data_root`).
     device : str or torch.device, optional
-        Where the tensors live (:func:`sgdlab.device.pick`).
+        Where the tensors live (:func:`sgdlab.deep.device.pick`).
 
     Returns
     -------

@@ -18,8 +18,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from sgdlab import _validation as check
-
-Array = NDArray[np.float64]
+from sgdlab._typing import Array
 
 
 def _grads(grads: ArrayLike) -> Array:

@@ -2,7 +2,7 @@
 
 :func:`sgd` runs many independent chains of :math:`x_{k+1} = x_k - \\eta
 \\nabla f_b(x_k)` (eq. 1) at once.  Near a minimum with Hessian :math:`H`
-and gradient-noise covariance :math:`C` (:mod:`sgdlab.minibatch`), the
+and gradient-noise covariance :math:`C` (:mod:`sgdlab.core.minibatch`), the
 stationary covariance of the iterates solves a discrete Lyapunov equation
 (:func:`sgd_covariance`), and that of the continuous-time limit (Lemma 2) a
 continuous one (:func:`lyapunov_covariance`); the two agree to first order in
@@ -19,9 +19,9 @@ import scipy.linalg
 from numpy.typing import ArrayLike, NDArray
 
 from sgdlab import _validation as check
-from sgdlab.minibatch import covariance, diffusion_matrix, sample_batches
+from sgdlab._typing import Array
+from sgdlab.core.minibatch import covariance, diffusion_matrix, sample_batches
 
-Array = NDArray[np.float64]
 BatchGradient = Callable[[Array, NDArray[np.intp]], ArrayLike]
 
 
@@ -150,7 +150,7 @@ def sgd_covariance(hessian: ArrayLike, noise_cov: ArrayLike, eta: float) -> Arra
     ----------
     hessian : array_like, shape (d, d)
     noise_cov : array_like, shape (d, d)
-        :math:`C`, e.g. :func:`sgdlab.minibatch.covariance`.
+        :math:`C`, e.g. :func:`sgdlab.core.minibatch.covariance`.
     eta : float
         Learning rate; :math:`I - \eta H` must have spectral radius < 1.
     """

@@ -11,11 +11,10 @@ from __future__ import annotations
 import numpy as np
 import scipy.optimize
 import scipy.special
-from numpy.typing import ArrayLike, NDArray
+from numpy.typing import ArrayLike
 
 from sgdlab import _validation as check
-
-Array = NDArray[np.float64]
+from sgdlab._typing import Array
 
 
 def _design(features: ArrayLike, labels: ArrayLike) -> tuple[Array, Array]:

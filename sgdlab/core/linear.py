@@ -12,10 +12,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from numpy.typing import ArrayLike, NDArray
+from numpy.typing import ArrayLike
 from scipy import linalg
 
-Array = NDArray[np.float64]
+from sgdlab._typing import Array
 
 
 @dataclass(frozen=True)

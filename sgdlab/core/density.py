@@ -5,11 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import numpy as np
-from numpy.typing import ArrayLike, NDArray
+from numpy.typing import ArrayLike
 
 from sgdlab import _validation as check
-
-Array = NDArray[np.float64]
+from sgdlab._typing import Array
 
 
 def cell_masses(log_density: Callable[[Array], ArrayLike], x_edges: ArrayLike,

@@ -11,12 +11,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
-from numpy.typing import ArrayLike, NDArray
+from numpy.typing import ArrayLike
 from tqdm.auto import tqdm
 
 from sgdlab import _validation as check
+from sgdlab._typing import Array
 
-Array = NDArray[np.float64]
 Drift = Callable[[Array], ArrayLike]
 Diffusion = Callable[[Array], ArrayLike]
 

@@ -19,10 +19,9 @@ from numpy.typing import ArrayLike, NDArray
 from scipy import optimize, stats
 
 from sgdlab import _validation as check
-from sgdlab.fokker_planck import FokkerPlanck
-from sgdlab.grid import CellGrid
-
-Array = NDArray[np.float64]
+from sgdlab._typing import Array
+from sgdlab.core.fokker_planck import FokkerPlanck
+from sgdlab.core.grid import CellGrid
 
 _OFFSETS = np.array([(a, b) for a in (-1, 0, 1) for b in (-1, 0, 1)], dtype=float)
 

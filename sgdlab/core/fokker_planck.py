@@ -38,9 +38,9 @@ from scipy import sparse
 from scipy.sparse import linalg as splinalg
 
 from sgdlab import _validation as check
-from sgdlab.grid import CellGrid, gradient
+from sgdlab._typing import Array
+from sgdlab.core.grid import CellGrid, gradient
 
-Array = NDArray[np.float64]
 Field = Callable[[Array], ArrayLike]
 
 #: Largest share of the steady state's mass one cell may hold: beyond it the
@@ -65,7 +65,7 @@ class Solution:
 
 @dataclass(frozen=True, eq=False)
 class FokkerPlanck:
-    r"""Finite-volume discretisation of (FP) on a :class:`~sgdlab.grid.CellGrid`.
+    r"""Finite-volume discretisation of (FP) on a :class:`~sgdlab.core.grid.CellGrid`.
 
     Build it with :func:`fokker_planck`.
 
@@ -313,7 +313,7 @@ def fokker_planck(
     Parameters
     ----------
     grid : CellGrid
-        Cells of a box in 1-D or 2-D (:func:`sgdlab.grid.cell_grid`); no
+        Cells of a box in 1-D or 2-D (:func:`sgdlab.core.grid.cell_grid`); no
         flux leaves the box.
     beta : float
         Inverse temperature :math:`\beta > 0` (:math:`\beta^{-1} = \eta/2b`).

@@ -15,9 +15,8 @@ from numpy.typing import ArrayLike, NDArray
 from scipy import integrate, special
 
 from sgdlab import _validation as check
-from sgdlab.grid import Grid2D
-
-Array = NDArray[np.float64]
+from sgdlab._typing import Array
+from sgdlab.core.grid import Grid2D
 
 
 @dataclass(frozen=True)
@@ -248,7 +247,7 @@ def local_entropy(f: Callable[[Array], ArrayLike] | ArrayLike, gamma: float,
         Variance of the kernel, > 0.
     grid : array_like of shape (n,), or Grid2D
         Uniformly spaced nodes in 1-D, or a 2-D grid from
-        :func:`sgdlab.grid.grid2d`.
+        :func:`sgdlab.core.grid.grid2d`.
 
     Returns
     -------
@@ -335,7 +334,7 @@ def swirling_diffusion(x: ArrayLike, strength: float = 0.3) -> Array:
     :math:`|s| < 0.4`; its eigenvectors turn with :math:`x`, so it is not a
     multiple of the identity anywhere.  The off-diagonal entry keeps the sign
     of :math:`s`, so the finite-volume scheme of
-    :mod:`sgdlab.fokker_planck` stays second-order for it.
+    :mod:`sgdlab.core.fokker_planck` stays second-order for it.
 
     Parameters
     ----------
@@ -363,7 +362,7 @@ def anisotropic_diffusion(ratio: float, angle: float) -> Array:
     :math:`R_\theta` the rotation by :math:`\theta`: isotropic for :math:`r = 1`
     (Lemma 6), and non-isotropic but constant otherwise, the setting of
     Remark 25.  On square cells the finite-volume scheme of
-    :mod:`sgdlab.fokker_planck` needs :math:`D` diagonally dominant, which holds
+    :mod:`sgdlab.core.fokker_planck` needs :math:`D` diagonally dominant, which holds
     at every angle when :math:`r > 3 - 2\sqrt2 \approx 0.172`.
 
     Parameters

@@ -38,13 +38,13 @@ from collections.abc import Callable
 
 import numpy as np
 import ot
-from numpy.typing import ArrayLike, NDArray
+from numpy.typing import ArrayLike
 from scipy import optimize
 
 from sgdlab import _validation as check
-from sgdlab.grid import CellGrid
+from sgdlab._typing import Array
+from sgdlab.core.grid import CellGrid
 
-Array = NDArray[np.float64]
 Scalar1D = Callable[[Array], ArrayLike]
 
 

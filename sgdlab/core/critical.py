@@ -16,8 +16,8 @@ from numpy.typing import ArrayLike, NDArray
 from scipy import optimize
 
 from sgdlab import _validation as check
+from sgdlab._typing import Array
 
-Array = NDArray[np.float64]
 Field = Callable[[Array], ArrayLike]
 Kind = Literal["minimum", "maximum", "saddle", "spiral", "centre", "degenerate"]
 

@@ -21,10 +21,8 @@ holding at least ``"model"`` (the name), ``"num_classes"`` and
 
 from __future__ import annotations
 
-import hashlib
 import json
 import math
-import os
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass
@@ -36,8 +34,11 @@ import torch.nn.functional as F
 from torch import nn
 from tqdm.auto import tqdm
 
-from ._validation import finite_scalar, positive_int, positive_scalar
-from ._validation import seed as check_seed
+from sgdlab._typing import PathLike
+from sgdlab._validation import finite_scalar, positive_int, positive_scalar
+from sgdlab._validation import seed as check_seed
+from sgdlab.storage import atomic_write, digest
+
 from .device import pick
 from .models import ModelSpec, build, spec
 
@@ -172,12 +173,12 @@ def _fingerprint(x: torch.Tensor, y: torch.Tensor, x_test: torch.Tensor | None,
             continue
         rms = float(torch.linalg.vector_norm(xs.flatten(), dtype=torch.float64)) / math.sqrt(
             xs.numel())
-        labels = hashlib.sha256(ys.cpu().numpy().tobytes()).hexdigest()[:16]
+        labels = digest(ys.cpu().numpy().tobytes(), 16)
         parts.append(f"{split} {'x'.join(map(str, xs.shape))}, rms {rms:.5g}, labels {labels}")
     return "; ".join(parts)
 
 
-def _open_run_dir(run_dir: str | os.PathLike[str] | None, config: TrainConfig) -> Path | None:
+def _open_run_dir(run_dir: PathLike | None, config: TrainConfig) -> Path | None:
     if run_dir is None:
         return None
     path = Path(run_dir)
@@ -207,12 +208,11 @@ def _cpu(obj: Any) -> Any:
 
 
 def _save(obj: dict[str, Any], path: Path) -> None:
-    partial = path.with_suffix(".partial")
-    torch.save(_cpu(obj), partial)
-    os.replace(partial, path)
+    with atomic_write(path) as fh:
+        torch.save(_cpu(obj), fh)
 
 
-def checkpoint_path(run_dir: str | os.PathLike[str], fraction: float) -> Path:
+def checkpoint_path(run_dir: PathLike, fraction: float) -> Path:
     """The file of the checkpoint at ``fraction`` of training: ``run_dir/frac-0.20.pt``."""
     return Path(run_dir) / f"frac-{fraction:.2f}.pt"
 
@@ -262,7 +262,7 @@ def train(model: str, x: torch.Tensor, y: torch.Tensor, *, epochs: int,
           lr: float = 0.1, momentum: float = 0.9, nesterov: bool = True,
           weight_decay: float | None = None, batch_size: int = 128, schedule: str = "step",
           seed: int = 0, num_classes: int | None = None,
-          run_dir: str | os.PathLike[str] | None = None,
+          run_dir: PathLike | None = None,
           fractions: Iterable[float] = FRACTIONS, device: str | torch.device | None = None,
           progress: bool = True,
           callback: Callable[[int, dict[str, list[float]]], None] | None = None
@@ -279,10 +279,10 @@ def train(model: str, x: torch.Tensor, y: torch.Tensor, *, epochs: int,
     Parameters
     ----------
     model : str
-        A name of :data:`sgdlab.models.NAMES`.
+        A name of :data:`sgdlab.deep.models.NAMES`.
     x, y : torch.Tensor
         Training inputs, shape ``(n, *spec(model).input_shape)``, and int64
-        labels ``(n,)``, e.g. from :func:`sgdlab.data.load`; moved to ``device``
+        labels ``(n,)``, e.g. from :func:`sgdlab.deep.data.load`; moved to ``device``
         once and kept there.
     epochs : int
         Passes over the training data.
@@ -304,7 +304,7 @@ def train(model: str, x: torch.Tensor, y: torch.Tensor, *, epochs: int,
     seed : int
         Non-negative.
     num_classes : int, optional
-        Outputs of the network; its default (:func:`sgdlab.models.spec`) if omitted.
+        Outputs of the network; its default (:func:`sgdlab.deep.models.spec`) if omitted.
     run_dir : path, optional
         Folder of the run's ``config.json`` and checkpoints; nothing is
         written without it.
@@ -312,7 +312,7 @@ def train(model: str, x: torch.Tensor, y: torch.Tensor, *, epochs: int,
         Fractions of the training iterations in (0, 1] after which a
         checkpoint is written to :func:`checkpoint_path`.
     device : str or torch.device, optional
-        See :func:`sgdlab.device.pick`.
+        See :func:`sgdlab.deep.device.pick`.
     progress : bool
         Show a tqdm progress bar over the iterations.
     callback : callable, optional

@@ -9,16 +9,15 @@ from typing import TYPE_CHECKING
 import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.collections import LineCollection
-from numpy.typing import ArrayLike, NDArray
+from numpy.typing import ArrayLike
 
 from sgdlab import _validation as check
-from sgdlab.critical import CriticalPoint
-from sgdlab.grid import grid2d
+from sgdlab._typing import Array
+from sgdlab.core.critical import CriticalPoint
+from sgdlab.core.grid import grid2d
 
 if TYPE_CHECKING:
-    from sgdlab.diffusion import Spectrum
-
-Array = NDArray[np.float64]
+    from sgdlab.deep.diffusion import Spectrum
 
 #: Grey of each instant of training in Figs. 1-2 (darker is later, as in the paper).
 INSTANT_GREYS: dict[float, str] = {0.2: "0.7", 0.4: "0.4", 1.0: "0.0"}

@@ -1,0 +1,34 @@
+"""The PyTorch half of sgdlab: the paper's networks and the experiments of Part III.
+
+Modules, one idea each:
+
+- :mod:`~sgdlab.deep.models`: the paper's four small networks (Section IV) and their specs.
+- :mod:`~sgdlab.deep.device`: where heavy work runs (CPU or CUDA) and at which scale.
+- :mod:`~sgdlab.deep.data`: real MNIST, read offline; CIFAR-10/100 with contrast
+  normalisation and ZCA whitening; the augmented view of Fig. 2c.
+- :mod:`~sgdlab.deep.train`: SGD with momentum on the paper's networks, resident data,
+  resumable checkpoints at fractions of training.
+- :mod:`~sgdlab.deep.diffusion`: per-example gradients of a network, its diffusion
+  matrix D(x) (eq. 2) and eigenspectrum, exact and fast.
+- :mod:`~sgdlab.deep.spectra`: the experiment of Figs. 1-2, the spectrum of D along
+  training, kept on disk.
+- :mod:`~sgdlab.deep.chains`: independent SGD chains of one network, trained at once
+  with :mod:`torch.func`.
+- :mod:`~sgdlab.deep.runs`: long SGD runs on disk, one snapshot per epoch, resumable (Fig. 3).
+- :mod:`~sgdlab.deep.trajectory`: is a trajectory Brownian? Spectra and autocorrelations
+  against white-noise and Brownian baselines (Remarks 17-18).
+
+Modules are imported on first use: ``import sgdlab.deep`` does not import torch.
+"""
+
+import importlib
+from types import ModuleType
+
+__all__ = ["chains", "data", "device", "diffusion", "models", "runs", "spectra", "train",
+           "trajectory"]
+
+
+def __getattr__(name: str) -> ModuleType:
+    if name in __all__:
+        return importlib.import_module(f"{__name__}.{name}")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
