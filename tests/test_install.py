@@ -1,9 +1,10 @@
-"""sgdlab as users install it: a wheel, every import declared, nothing written into site-packages."""
+"""sgdlab as users install it: a wheel, every import declared, nothing written beside it."""
 
 from __future__ import annotations
 
 import ast
 import importlib.metadata
+import itertools
 import json
 import os
 import re
@@ -20,7 +21,7 @@ PACKAGES = ("sgdlab", "widgets")
 def _declared() -> set[str]:
     """Distribution names in pyproject's dependencies and extras, normalised as PEP 503 does."""
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
-    deps = project["dependencies"] + sum(project["optional-dependencies"].values(), [])
+    deps = [*project["dependencies"], *itertools.chain(*project["optional-dependencies"].values())]
     return {re.sub(r"[-_.]+", "-", re.split(r"[<>=!~ ;\[]", d)[0]).lower() for d in deps}
 
 
