@@ -56,7 +56,7 @@ def sgd_noise_baseline(eta: float) -> None:
     n_steps = sn.burn_in(eta)
     chains = sgd(problem.batch_grad, len(problem.centres),
                  np.tile(problem.minimum, (sn.N_CHAINS, 1)), eta, b, n_steps,
-                 replacement=True, record_every=n_steps, seed=0)[-1]
+                 replacement=True, record_every=n_steps, rng=0)[-1]
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(9.0, 4.2), dpi=80, layout="constrained")
     ax1.scatter(*chains.T, s=4)
     for cov in (problem.sde_covariance(eta, b, True), problem.sgd_covariance(eta, b, True)):

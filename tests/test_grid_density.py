@@ -41,5 +41,5 @@ def test_total_variation():
 
 def test_total_variation_null_shrinks_like_root_n():
     masses = np.full((10, 10), 0.01)
-    small, large = (np.median(total_variation_null(masses, n, seed=0)) for n in (400, 40_000))
+    small, large = (np.median(total_variation_null(masses, n, rng=0)) for n in (400, 40_000))
     assert small / large == pytest.approx(10.0, rel=0.1)

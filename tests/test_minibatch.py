@@ -55,7 +55,7 @@ def test_paper_a2_is_exact_only_at_zero_mean_gradient(grads):
 
 @pytest.mark.parametrize("replacement", [True, False])
 def test_monte_carlo_agrees(grads, replacement):
-    draws = sample_batch_means(grads, 3, 200_000, replacement, seed=1)
+    draws = sample_batch_means(grads, 3, 200_000, replacement, rng=1)
     exact = covariance(grads, 3, replacement)
     assert np.allclose(draws.mean(axis=0), grads.mean(axis=0), atol=0.02)
     assert rel(np.cov(draws.T), exact) < 0.03
@@ -96,7 +96,7 @@ def test_sgd_matches_its_discrete_lyapunov_covariance():
 
     eta, b = 0.1, 2
     run = sgd(batch_grad, 8, np.tile(centres.mean(axis=0), (4000, 1)), eta, b, 200,
-              record_every=200, seed=4)
+              record_every=200, rng=4)
     exact = sgd_covariance(h, covariance(grads, b), eta)
     assert rel(np.cov(run[-1].T), exact) < 0.1
     continuous = lyapunov_covariance(h, diffusion_matrix(grads), eta / (2 * b))
@@ -117,9 +117,9 @@ def test_fast_quadratic_run_is_sgd(replacement):
     from sgdlab.core.sgd import anisotropic_quadratic
 
     q = anisotropic_quadratic(n=10)
-    fast = q.run(0.3, 4, 50, 30, replacement=replacement, record_every=10, seed=5)
+    fast = q.run(0.3, 4, 50, 30, replacement=replacement, record_every=10, rng=5)
     slow = sgd(q.batch_grad, 10, np.tile(q.minimum, (50, 1)), 0.3, 4, 30,
-               replacement=replacement, record_every=10, seed=5)
+               replacement=replacement, record_every=10, rng=5)
     assert fast.shape == (4, 50, 2)
     assert np.abs(fast - slow).max() < 1e-12
 
@@ -134,7 +134,7 @@ def test_linear_least_squares_exact_sgd_covariance():
     eta, b = 0.3, 2
     exact = model.sgd_covariance(eta, b)
     chains = sgd(model.batch_grad, 30, np.tile(model.minimum, (20_000, 1)), eta, b, 300,
-                 record_every=300, seed=7)[-1]
+                 record_every=300, rng=7)[-1]
     assert rel(np.cov(chains.T), exact) < 0.05
     # without the multiplicative part of the noise the prediction is measurably lower
     additive = sgd_covariance(model.hessian, covariance(model.grads(model.minimum), b), eta)

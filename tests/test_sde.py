@@ -17,7 +17,7 @@ def ou_covariance(a, d, beta_inv):
 def test_ornstein_uhlenbeck_stationary_covariance():
     n, dt = 20_000, 0.002
     path = euler_maruyama(lambda x: -x @ A.T, np.zeros((n, 2)), dt, 4000, beta_inv=BETA_INV,
-                          diffusion=D, record_every=4000, seed=0)
+                          diffusion=D, record_every=4000, rng=0)
     x = path.x[-1]
     exact = ou_covariance(A, D, BETA_INV)
     # Euler-Maruyama's own stationary covariance is exact up to O(dt); the
@@ -28,7 +28,7 @@ def test_ornstein_uhlenbeck_stationary_covariance():
 
 
 def test_state_dependent_diffusion_matches_constant_one():
-    kwargs = dict(beta_inv=BETA_INV, record_every=10, seed=5)
+    kwargs = dict(beta_inv=BETA_INV, record_every=10, rng=5)
     x0 = np.ones((7, 2))
     const = euler_maruyama(lambda x: -x @ A.T, x0, 0.01, 50, diffusion=D, **kwargs)
     state = euler_maruyama(lambda x: -x @ A.T, x0, 0.01, 50,
@@ -39,13 +39,13 @@ def test_state_dependent_diffusion_matches_constant_one():
 def test_singular_diffusion_moves_only_along_its_range():
     d = np.array([[1.0, 0.0], [0.0, 0.0]])
     path = euler_maruyama(lambda x: np.zeros_like(x), np.zeros((100, 2)), 0.1, 20,
-                          diffusion=d, seed=1)
+                          diffusion=d, rng=1)
     assert np.all(path.x[..., 1] == 0.0) and np.any(path.x[..., 0] != 0.0)
 
 
 def test_seed_and_recording():
     run = lambda seed: euler_maruyama(lambda x: -x, [1.0, -1.0], 0.1, 25, record_every=10,  # noqa: E731
-                                      seed=seed)
+                                      rng=seed)
     a, b, c = run(3), run(3), run(4)
     np.testing.assert_array_equal(a.x, b.x)
     assert not np.array_equal(a.x, c.x)
@@ -55,7 +55,7 @@ def test_seed_and_recording():
 
 
 def test_zero_temperature_is_explicit_euler():
-    path = euler_maruyama(lambda x: -x, [[1.0, 2.0]], 0.1, 3, beta_inv=0.0, seed=0)
+    path = euler_maruyama(lambda x: -x, [[1.0, 2.0]], 0.1, 3, beta_inv=0.0, rng=0)
     np.testing.assert_allclose(path.x[:, 0, 0], 0.9 ** np.arange(4))
 
 

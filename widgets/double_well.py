@@ -61,7 +61,7 @@ def compute_frame(lam: float, noise: float, n_particles: int, horizon: float,
     n_steps = max(1, math.ceil(horizon / MAX_DT))
     sim = euler_maruyama(lambda x: -well.grad_f(x), np.tile(START, (n_particles, 1)),
                          horizon / n_steps, n_steps, beta_inv=noise, record_every=n_steps,
-                         seed=seed)
+                         rng=seed)
     return Frame(lam=well.lam, noise=noise, zeros=zeros, path=path, particles=sim.x[-1],
                  streamlines=streamlines, speed=speed)
 

@@ -75,7 +75,7 @@ def total_variation(samples: ArrayLike, masses: ArrayLike, x_edges: ArrayLike,
 
 
 def total_variation_null(masses: ArrayLike, n: int, n_draws: int = 1000,
-                         seed: int | np.random.Generator | None = None) -> Array:
+                         rng: int | np.random.Generator | None = None) -> Array:
     """Total-variation distances of exact samples of size ``n`` from ``masses``.
 
     The law of :func:`total_variation` when the samples really are drawn
@@ -89,5 +89,5 @@ def total_variation_null(masses: ArrayLike, n: int, n_draws: int = 1000,
     masses = np.asarray(masses, dtype=float).ravel()
     p = np.append(masses, max(0.0, 1.0 - masses.sum()))
     n = check.positive_int("n", n)
-    counts = np.random.default_rng(seed).multinomial(n, p / p.sum(), size=n_draws)
+    counts = np.random.default_rng(rng).multinomial(n, p / p.sum(), size=n_draws)
     return 0.5 * np.abs(counts / n - p).sum(axis=1)

@@ -184,7 +184,7 @@ def enumerate_covariance(grads: ArrayLike, b: int, replacement: bool = True,
 
 
 def sample_batches(n: int, b: int, size: int | tuple[int, ...], replacement: bool = True,
-                   rng: np.random.Generator | None = None) -> NDArray[np.intp]:
+                   rng: int | np.random.Generator | None = None) -> NDArray[np.intp]:
     """Indices of independent mini-batches, shape ``(*size, b)``.
 
     With replacement the ``b`` indices are i.i.d. uniform on ``0..N-1``;
@@ -200,7 +200,7 @@ def sample_batches(n: int, b: int, size: int | tuple[int, ...], replacement: boo
     size : int or tuple of int
         Number (or shape) of batches.
     replacement : bool, default True
-    rng : numpy.random.Generator, optional
+    rng : int or numpy.random.Generator, optional
     """
     n = check.positive_int("n", n)
     b = _batch_size(b, n, replacement)
@@ -212,7 +212,7 @@ def sample_batches(n: int, b: int, size: int | tuple[int, ...], replacement: boo
 
 
 def sample_batch_means(grads: ArrayLike, b: int, n_samples: int, replacement: bool = True,
-                       seed: int | np.random.Generator | None = None) -> Array:
+                       rng: int | np.random.Generator | None = None) -> Array:
     """Monte Carlo draws of the mini-batch gradient of eq. (1).
 
     Parameters
@@ -222,7 +222,7 @@ def sample_batch_means(grads: ArrayLike, b: int, n_samples: int, replacement: bo
     n_samples : int
         Number of independent batches.
     replacement : bool, default True
-    seed : int or numpy.random.Generator, optional
+    rng : int or numpy.random.Generator, optional
 
     Returns
     -------
@@ -232,7 +232,7 @@ def sample_batch_means(grads: ArrayLike, b: int, n_samples: int, replacement: bo
     n, d = g.shape
     b = _batch_size(b, n, replacement)
     n_samples = check.positive_int("n_samples", n_samples)
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(rng)
     chunk = max(1, 4_000_000 // (max(b, n) * d))      # bounds the memory of one gather
     return np.concatenate([
         g[sample_batches(n, b, min(chunk, n_samples - start), replacement, rng)].mean(axis=1)

@@ -46,7 +46,7 @@ def euler_maruyama(
     beta_inv: float = 1.0,
     diffusion: ArrayLike | Diffusion | None = None,
     record_every: int = 1,
-    seed: int | np.random.Generator | None = None,
+    rng: int | np.random.Generator | None = None,
     progress: bool = False,
 ) -> Path:
     r"""Simulate :math:`dx = b(x)\,dt + \sqrt{2\beta^{-1}D(x)}\,dW` (eq. 3).
@@ -76,7 +76,7 @@ def euler_maruyama(
     record_every : int, default 1
         Record every ``record_every``-th step (the initial state is always
         recorded).
-    seed : int or numpy.random.Generator, optional
+    rng : int or numpy.random.Generator, optional
         Seed of the Gaussian increments; the same seed gives the same path.
     progress : bool, default False
         Show a progress bar.
@@ -98,7 +98,7 @@ def euler_maruyama(
     n_steps = check.positive_int("n_steps", n_steps)
     beta_inv = check.positive_scalar("beta_inv", beta_inv, allow_zero=True)
     record_every = check.positive_int("record_every", record_every)
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(rng)
     n, d = x.shape
     scale = np.sqrt(2.0 * beta_inv * dt)
     sqrt_d = None if diffusion is None or callable(diffusion) else _constant_sqrt(diffusion, d)

@@ -27,7 +27,7 @@ BatchGradient = Callable[[Array, NDArray[np.intp]], ArrayLike]
 
 def sgd(batch_grad: BatchGradient, n_examples: int, x0: ArrayLike, eta: float, b: int,
         n_steps: int, *, replacement: bool = True, record_every: int = 1,
-        seed: int | np.random.Generator | None = None) -> Array:
+        rng: int | np.random.Generator | None = None) -> Array:
     r"""Run independent chains of mini-batch SGD, :math:`x_{k+1} = x_k - \eta\nabla f_b(x_k)`.
 
     Parameters
@@ -49,7 +49,7 @@ def sgd(batch_grad: BatchGradient, n_examples: int, x0: ArrayLike, eta: float, b
         Draw each batch with replacement or as a uniform ``b``-subset.
     record_every : int, default 1
         Record every ``record_every``-th step (the initial state is recorded).
-    seed : int or numpy.random.Generator, optional
+    rng : int or numpy.random.Generator, optional
 
     Returns
     -------
@@ -65,7 +65,7 @@ def sgd(batch_grad: BatchGradient, n_examples: int, x0: ArrayLike, eta: float, b
     eta = check.positive_scalar("eta", eta)
     n_steps = check.positive_int("n_steps", n_steps)
     record_every = check.positive_int("record_every", record_every)
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(rng)
     out = np.empty((n_steps // record_every + 1, *x.shape))
     out[0] = x
     for start, batches in _batch_chunks(n_examples, b, n_steps, x.shape[0], replacement, rng):
@@ -224,7 +224,7 @@ class CentredQuadratic:
 
     def run(self, eta: float, b: int, n_chains: int, n_steps: int, *,
             replacement: bool = True, record_every: int | None = None,
-            seed: int | np.random.Generator | None = None) -> Array:
+            rng: int | np.random.Generator | None = None) -> Array:
         """SGD chains started at the minimum; records as :func:`sgd`.
 
         Same batches and iterates as :func:`sgd` with :meth:`batch_grad` and the
@@ -236,7 +236,7 @@ class CentredQuadratic:
         n_steps = check.positive_int("n_steps", n_steps)
         record_every = check.positive_int("record_every", record_every or n_steps)
         sgd_covariance(self.hessian, np.zeros_like(self.hessian), eta)   # checks stability
-        rng = np.random.default_rng(seed)
+        rng = np.random.default_rng(rng)
         x = np.tile(self.minimum, (n_chains, 1))
         out = np.empty((n_steps // record_every + 1, *x.shape))
         out[0] = x
@@ -252,7 +252,7 @@ class CentredQuadratic:
         return out
 
 
-def anisotropic_quadratic(n: int = 32, seed: int = 0) -> CentredQuadratic:
+def anisotropic_quadratic(n: int = 32, rng: int | np.random.Generator = 0) -> CentredQuadratic:
     r"""The 2-D example of the course: :math:`H` with eigenvalues 1 and 1/4 along axes
     rotated by 30 degrees, and ``n`` Gaussian targets elongated along the
     first axis, so that :math:`D` is anisotropic and not proportional to :math:`H`.
@@ -261,7 +261,7 @@ def anisotropic_quadratic(n: int = 32, seed: int = 0) -> CentredQuadratic:
     angle = np.pi / 6
     rot = np.array([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]])
     hessian = rot @ np.diag([1.0, 0.25]) @ rot.T
-    centres = np.random.default_rng(seed).normal(size=(n, 2)) * [1.0, 0.35]
+    centres = np.random.default_rng(rng).normal(size=(n, 2)) * [1.0, 0.35]
     return CentredQuadratic(hessian=0.5 * (hessian + hessian.T), centres=centres)
 
 
