@@ -1,15 +1,24 @@
 """Argument checks shared by the public functions of :mod:`sgdlab`.
 
 Each helper raises :class:`ValueError` naming the offending argument, so that
-bad input fails at the call site rather than deep inside NumPy or SciPy.
+bad input fails at the call site rather than deep inside NumPy, SciPy or torch.
+torch is imported only by the check of torch tensors
+(:func:`labelled_examples`), so that the NumPy half runs without it.
 """
 
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
+
+if TYPE_CHECKING:
+    import torch
+
+__all__ = ["box", "field_points", "finite_scalar", "labelled_examples", "particles", "points",
+           "positive_int", "positive_scalar", "seed"]
 
 
 def finite_scalar(name: str, value: float) -> float:
@@ -93,3 +102,55 @@ def box(name: str, value: ArrayLike, dim: int | None = None) -> NDArray[np.float
     if not np.all(np.isfinite(arr)) or np.any(arr[:, 0] >= arr[:, 1]):
         raise ValueError(f"{name} must hold finite bounds with lo < hi, got {arr.tolist()}")
     return arr
+
+
+def labelled_examples(x: torch.Tensor, y: torch.Tensor, num_classes: int, *,
+                      shape: tuple[int, ...] | None = None, xname: str = "x",
+                      yname: str = "y") -> int:
+    """Check a labelled data set of torch tensors and return its number of examples n.
+
+    Parameters
+    ----------
+    x : torch.Tensor
+        Inputs: a float tensor of shape ``(n, *shape)``, n >= 1, with finite
+        entries.
+    y : torch.Tensor
+        Labels: an int64 tensor of shape ``(n,)`` holding classes
+        ``0, ..., num_classes - 1``.
+    num_classes : int
+    shape : tuple of int, optional
+        The shape of one input; any, of at least one dimension, if omitted.
+    xname, yname : str
+        The arguments' names in the messages.
+
+    Returns
+    -------
+    int
+        n.
+
+    Raises
+    ------
+    ValueError
+        Naming ``xname`` or ``yname``, if a condition above fails.
+    """
+    import torch
+
+    classes = positive_int("num_classes", num_classes)
+    want = "..." if shape is None else ", ".join(map(str, shape))
+    if not isinstance(x, torch.Tensor) or not x.is_floating_point() or x.ndim == 0 \
+            or len(x) == 0 or (x.ndim < 2 if shape is None else x.shape[1:] != tuple(shape)):
+        raise ValueError(f"{xname} must be a float tensor of shape (n, {want}) with n >= 1, got "
+                         f"{getattr(x, 'dtype', type(x).__name__)} "
+                         f"{tuple(getattr(x, 'shape', ()))}")
+    n = len(x)
+    if not isinstance(y, torch.Tensor) or y.dtype != torch.int64 or tuple(y.shape) != (n,):
+        raise ValueError(f"{yname} must be an int64 tensor of shape ({n},) matching {xname}, "
+                         f"got {getattr(y, 'dtype', type(y).__name__)} "
+                         f"{tuple(getattr(y, 'shape', ()))}")
+    if not bool(torch.isfinite(x).all()):
+        raise ValueError(f"{xname} contains NaN or infinite entries")
+    low, high = int(y.min()), int(y.max())
+    if low < 0 or high >= classes:
+        raise ValueError(f"{yname} must hold classes 0..{classes - 1}, got values in "
+                         f"[{low}, {high}]")
+    return n

@@ -91,6 +91,30 @@ def test_bad_chains_name_the_argument(data, kwargs, name):
         Chains(**args)
 
 
+@pytest.mark.parametrize(("change", "message"), [
+    (lambda x, y: (x.clone().fill_(float("nan")), y), "x contains NaN"),
+    (lambda x, y: (x, y + 5), r"y must hold classes 0\.\.4"),
+    (lambda x, y: (x, y[:-1]), r"y must be an int64 tensor of shape \(300,\)"),
+    (lambda x, y: (x, y.float()), "y must be an int64"),
+    (lambda x, y: (x.reshape(len(x), -1), y), r"x must be a float tensor of shape \(n, 1, 7, 7\)"),
+])
+def test_bad_data(data, change, message):
+    with pytest.raises(ValueError, match=message):
+        Chains("tiny-fc", (0,), *change(*data))
+    with pytest.raises(ValueError, match=message):
+        plain_chain("tiny-fc", 0, *change(*data), LRS)
+
+
+def test_chains_of_small_allcnn():
+    x = torch.randn(6, 3, 32, 32, generator=torch.Generator().manual_seed(0))
+    ch = Chains("small-allcnn", (0, 1), x, torch.arange(6), batch_size=4)
+    ch.train_epoch(0.01)
+    snap = ch.snapshot()
+    assert ch.num_classes == 10 and ch.d == 26_982
+    assert snap.weights.shape == snap.gradient.shape == (2, 26_982)
+    assert np.isfinite(snap.eval_loss).all()
+
+
 def test_bad_learning_rate(chains):
     with pytest.raises(ValueError, match="lr"):
         chains.train_epoch(-1.0)

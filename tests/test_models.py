@@ -20,6 +20,31 @@ def test_cifar100_head():
     assert models.count_parameters(models.build("small-allcnn", num_classes=100)) == 29_412
 
 
+@pytest.mark.parametrize(("name", "num_classes"), [("tiny-fc", None), ("small-allcnn", 100)])
+def test_layout_tiles_the_flat_parameters(name, num_classes):
+    net = models.build(name, num_classes)
+    x = models.flat_parameters(net)
+    layout = models.spec(name).layout(num_classes)
+    assert list(layout) == [k for k, _ in net.named_parameters()]
+    assert [s.start for s in layout.values()] == [0, *[s.stop for s in layout.values()][:-1]]
+    assert list(layout.values())[-1].stop == len(x)
+    for key, p in net.named_parameters():
+        entry = layout[key]
+        assert torch.equal(x[entry.slice].reshape(entry.shape), p.detach())
+        assert torch.equal(x[entry.indices()], p.detach())
+
+
+def test_classes_per_data_set_and_weight_decay():
+    allcnn = models.spec("small-allcnn")
+    assert allcnn.num_classes == allcnn.num_classes_on("cifar10") == 10
+    assert allcnn.num_classes_on("cifar100") == 100
+    assert models.spec("tiny-fc").num_classes_on("mnist7-04") == 5
+    with pytest.raises(ValueError, match=r"dataset 'cifar100' is not one small-fc.*mnist7"):
+        models.spec("small-fc").num_classes_on("cifar100")
+    assert {n: models.spec(n).weight_decay for n in models.NAMES} == {
+        "small-lenet": 0.0, "small-fc": 0.0, "tiny-fc": 0.0, "small-allcnn": 1e-4}
+
+
 def test_unknown_name_lists_known_ones():
     with pytest.raises(ValueError, match=r"unknown model name 'lenet'.*small-lenet"):
         models.build("lenet")

@@ -44,11 +44,12 @@ from torch import nn
 from torch.func import functional_call, grad_and_value, stack_module_state, vmap
 from torch.utils.data import DataLoader, TensorDataset
 
-from sgdlab._validation import positive_int, positive_scalar
-from sgdlab._validation import seed as check_seed
+from sgdlab import _validation as check
 
 from .device import pick
-from .models import build
+from .models import ModelSpec, build, spec
+
+__all__ = ["Chains", "Snapshot", "init_model", "permutations", "plain_chain"]
 
 
 def _seed_stream(seed: int, stream: int) -> int:
@@ -59,7 +60,7 @@ def _seed_stream(seed: int, stream: int) -> int:
 
 def init_model(name: str, seed: int) -> nn.Sequential:
     """The network ``name`` initialised from ``seed``, without touching torch's global RNG."""
-    seed = check_seed("seed", seed)
+    seed = check.seed("seed", seed)
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(_seed_stream(seed, 0))
         model = build(name)
@@ -71,7 +72,7 @@ def init_model(name: str, seed: int) -> nn.Sequential:
 
 def permutations(seed: int) -> torch.Generator:
     """The CPU generator whose successive ``randperm`` calls order each epoch of chain ``seed``."""
-    return torch.Generator().manual_seed(_seed_stream(check_seed("seed", seed), 1))
+    return torch.Generator().manual_seed(_seed_stream(check.seed("seed", seed), 1))
 
 
 @contextmanager
@@ -88,14 +89,14 @@ def _num_threads(threads: int | None) -> Iterator[None]:
         torch.set_num_threads(before)
 
 
-def _check_data(x: torch.Tensor, y: torch.Tensor, batch_size: int) -> int:
-    if x.ndim < 2 or y.ndim != 1 or len(x) != len(y):
-        raise ValueError(f"x must have shape (n, ...) and y shape (n,), got {tuple(x.shape)} "
-                         f"and {tuple(y.shape)}")
-    positive_int("batch_size", batch_size)
-    if batch_size > len(y):
-        raise ValueError(f"batch_size = {batch_size} exceeds the {len(y)} examples")
-    return len(y)
+def _check_data(model_spec: ModelSpec, x: torch.Tensor, y: torch.Tensor, batch_size: int
+                ) -> tuple[int, int]:
+    """Check the training set and batch size of a chain; return n and the batch size."""
+    n = check.labelled_examples(x, y, model_spec.num_classes, shape=model_spec.input_shape)
+    batch_size = check.positive_int("batch_size", batch_size)
+    if batch_size > n:
+        raise ValueError(f"batch_size = {batch_size} exceeds the {n} examples")
+    return n, batch_size
 
 
 @dataclass(frozen=True)
@@ -105,7 +106,8 @@ class Snapshot:
     Attributes
     ----------
     weights : ndarray, shape (C, d), float32
-        The trainable parameters x of each chain, in ``model.parameters()`` order.
+        The trainable parameters x of each chain, in ``model.parameters()`` order:
+        tensor by tensor as :meth:`sgdlab.deep.models.ModelSpec.layout` says.
     gradient : ndarray, shape (C, d), float32
         The full gradient over all N examples, BatchNorm normalising by their
         statistics.
@@ -135,8 +137,8 @@ class Chains:
     seeds : sequence of int
         One non-negative seed per chain; they must differ.
     x, y : torch.Tensor
-        The whole training set, ``(N, ...)`` inputs and ``(N,)`` labels, kept
-        resident (on ``device``).
+        The whole training set, ``(N, *spec(model).input_shape)`` float inputs
+        and ``(N,)`` int64 labels, kept resident (on ``device``).
     batch_size : int, default 128
     momentum : float, default 0.9
     nesterov : bool, default True
@@ -158,15 +160,15 @@ class Chains:
     def __init__(self, model: str, seeds: Sequence[int], x: torch.Tensor, y: torch.Tensor, *,
                  batch_size: int = 128, momentum: float = 0.9, nesterov: bool = True,
                  device: str | torch.device | None = None, threads: int | None = 1) -> None:
-        self.threads = None if threads is None else positive_int("threads", threads)
-        self.seeds = tuple(check_seed("seeds", s) for s in seeds)
+        model_spec = spec(model)
+        self.threads = None if threads is None else check.positive_int("threads", threads)
+        self.seeds = tuple(check.seed("seeds", s) for s in seeds)
         if not self.seeds or len(set(self.seeds)) != len(self.seeds):
             raise ValueError(f"seeds must be a non-empty sequence of distinct seeds, got {seeds!r}")
-        self.n = _check_data(x, y, batch_size)
-        self.batch_size = int(batch_size)
-        self.device = pick(device)
         models = [init_model(model, s) for s in self.seeds]
-        self.num_classes = models[0][-1].out_features
+        self.n, self.batch_size = _check_data(model_spec, x, y, batch_size)
+        self.device = pick(device)
+        self.num_classes = model_spec.num_classes
         params, buffers = stack_module_state(models)
         self.params = {k: v.detach().to(self.device).requires_grad_() for k, v in params.items()}
         self.buffers = {k: v.to(self.device) for k, v in buffers.items()}
@@ -175,8 +177,8 @@ class Chains:
         self._onehot = F.one_hot(y.to(self.device), self.num_classes).to(x.dtype)
         self._generators = [permutations(s) for s in self.seeds]
         self.optimizer = torch.optim.SGD(list(self.params.values()), lr=0.0,
-                                         momentum=positive_scalar("momentum", momentum,
-                                                                  allow_zero=True),
+                                         momentum=check.positive_scalar("momentum", momentum,
+                                                                        allow_zero=True),
                                          nesterov=bool(nesterov))
         self._train_loss = vmap(self._loss)
         self._full = vmap(grad_and_value(self._loss), in_dims=(0, 0, None, None))
@@ -195,7 +197,7 @@ class Chains:
 
     def train_epoch(self, lr: float) -> None:
         """One epoch of SGD for every chain at learning rate ``lr``, each in its own data order."""
-        lr = positive_scalar("lr", lr)
+        lr = check.positive_scalar("lr", lr)
         for group in self.optimizer.param_groups:
             group["lr"] = lr
         order = torch.stack([torch.randperm(self.n, generator=g) for g in self._generators])
@@ -276,15 +278,15 @@ def plain_chain(model: str, seed: int, x: torch.Tensor, y: torch.Tensor, lrs: Se
     torch.nn.Sequential
         The trained network (in training mode).
     """
-    n = _check_data(x, y, batch_size)
     net = init_model(model, seed)
+    n, batch_size = _check_data(spec(model), x, y, batch_size)
     generator = permutations(seed)
     optimizer = torch.optim.SGD(net.parameters(), lr=0.0, momentum=momentum, nesterov=nesterov)
     data = TensorDataset(x.cpu(), y.cpu())
     net.train()
     for lr in lrs:
         for group in optimizer.param_groups:
-            group["lr"] = positive_scalar("lrs", lr)
+            group["lr"] = check.positive_scalar("lrs", lr)
         order = torch.randperm(n, generator=generator).tolist()
         for xb, yb in DataLoader(data, batch_size=batch_size, sampler=order):
             optimizer.zero_grad()

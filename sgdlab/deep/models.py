@@ -10,28 +10,71 @@ name               input               classes      parameters
 =================  ==================  ===========  =======================
 
 Parameter counts include the BatchNorm weights and biases, not their running
-statistics.  :func:`build` makes a network by name; :func:`from_checkpoint`
-rebuilds a trained one from a file.
+statistics.  :func:`spec` tells what a network expects (input shape, data
+sets and their numbers of classes, the paper's weight decay) and where each of
+its parameter tensors lies in the flat parameter vector x
+(:meth:`ModelSpec.layout`); :func:`build` makes a network by name;
+:func:`from_checkpoint` rebuilds a trained one from a file.
 """
 
 from __future__ import annotations
 
+import math
 import pickle
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
+from numpy.typing import NDArray
 from torch import nn
 
+from sgdlab import _validation as check
 from sgdlab._typing import PathLike
-from sgdlab._validation import positive_int
+
+__all__ = ["CHECKPOINT_KEYS", "NAMES", "SPECS", "ModelSpec", "ParameterSlice", "build",
+           "count_parameters", "flat_parameters", "from_checkpoint", "spec"]
+
+
+@dataclass(frozen=True)
+class ParameterSlice:
+    """Where one parameter tensor of a network lies in its flat parameter vector x.
+
+    Attributes
+    ----------
+    name : str
+        The tensor's name in ``model.named_parameters()`` and the state dict,
+        e.g. ``"1.weight"``.
+    shape : tuple of int
+        The tensor's shape.
+    start : int
+        Index in x of its first entry; its entries follow in row-major order.
+    """
+
+    name: str
+    shape: tuple[int, ...]
+    start: int
+
+    @property
+    def stop(self) -> int:
+        """Index in x one past the tensor's last entry."""
+        return self.start + math.prod(self.shape)
+
+    @property
+    def slice(self) -> slice:
+        """The tensor's entries of x: ``x[s.slice].reshape(s.shape)`` is the tensor."""
+        return slice(self.start, self.stop)
+
+    def indices(self) -> NDArray[np.intp]:
+        """The index in x of each entry of the tensor, an integer array of its shape."""
+        return np.arange(self.start, self.stop).reshape(self.shape)
 
 
 @dataclass(frozen=True)
 class ModelSpec:
-    """What a network of the paper expects and how big it is.
+    """What a network of the paper expects, and how the paper trains it.
 
     Attributes
     ----------
@@ -39,17 +82,85 @@ class ModelSpec:
         The name :func:`build` takes.
     input_shape : tuple of int
         Shape of one input, channels first.
-    num_classes : int
-        Default number of classes.
     dataset : str
         The data set of the paper's experiment (``"mnist"``, ``"mnist7"``,
         ``"mnist7-04"`` or ``"cifar10"``), a name :func:`sgdlab.deep.data.load` takes.
+    classes : mapping of str to int
+        Every data set the paper trains the network on, ``dataset`` first,
+        with its number of classes: the network's number of outputs there.
+    weight_decay : float
+        The L2 penalty coefficient the paper trains it with (Section IV):
+        1e-4 for small-allcnn, 0 for the MNIST networks.
     """
 
     name: str
     input_shape: tuple[int, ...]
-    num_classes: int
     dataset: str
+    classes: Mapping[str, int] = field(hash=False)
+    weight_decay: float = 0.0
+
+    @property
+    def num_classes(self) -> int:
+        """Number of classes of :attr:`dataset`: the network's default number of outputs."""
+        return self.classes[self.dataset]
+
+    def num_classes_on(self, dataset: str) -> int:
+        """Number of classes, and of the network's outputs, on ``dataset``.
+
+        Raises
+        ------
+        ValueError
+            If the paper does not train the network on ``dataset``.
+
+        Examples
+        --------
+        >>> spec("small-allcnn").num_classes_on("cifar100")
+        100
+        """
+        if dataset not in self.classes:
+            raise ValueError(f"dataset {dataset!r} is not one {self.name} is trained on; "
+                             f"known: {', '.join(self.classes)}")
+        return self.classes[dataset]
+
+    def layout(self, num_classes: int | None = None) -> dict[str, ParameterSlice]:
+        """Where each parameter tensor of the network lies in its flat parameter vector x.
+
+        x is the vector :func:`flat_parameters` returns, the tensors of
+        ``model.parameters()`` one after another.
+
+        Parameters
+        ----------
+        num_classes : int, optional
+            Outputs of the network, as in :func:`build`; :attr:`num_classes`
+            if omitted.
+
+        Returns
+        -------
+        dict of str to ParameterSlice
+            One entry per tensor, keyed by its name, in parameter order; the
+            slices tile ``range(d)``.
+
+        Raises
+        ------
+        ValueError
+            If ``num_classes`` is not a positive integer.
+
+        Examples
+        --------
+        >>> first = spec("tiny-fc").layout()["1.weight"]     # linear 49 -> 16
+        >>> first.shape, first.slice, first.indices()[0, :3]
+        ((16, 49), slice(0, 784, None), array([0, 1, 2]))
+        >>> spec("tiny-fc").layout()["1.bias"].slice         # right after its weights
+        slice(784, 800, None)
+        """
+        with torch.device("meta"):               # shapes only: no memory, no random draws
+            net = build(self.name, num_classes)
+        slices: dict[str, ParameterSlice] = {}
+        start = 0
+        for name, p in net.named_parameters():
+            slices[name] = ParameterSlice(name, tuple(p.shape), start)
+            start += p.numel()
+        return slices
 
 
 def _small_lenet(num_classes: int) -> nn.Sequential:
@@ -85,11 +196,13 @@ def _small_allcnn(num_classes: int) -> nn.Sequential:
     return nn.Sequential(*layers, nn.AvgPool2d(8), nn.Flatten())
 
 
+#: The :class:`ModelSpec` of each network, by name.
 SPECS: dict[str, ModelSpec] = {
-    "small-lenet": ModelSpec("small-lenet", (1, 28, 28), 10, "mnist"),
-    "small-fc": ModelSpec("small-fc", (1, 7, 7), 10, "mnist7"),
-    "tiny-fc": ModelSpec("tiny-fc", (1, 7, 7), 5, "mnist7-04"),
-    "small-allcnn": ModelSpec("small-allcnn", (3, 32, 32), 10, "cifar10"),
+    "small-lenet": ModelSpec("small-lenet", (1, 28, 28), "mnist", {"mnist": 10}),
+    "small-fc": ModelSpec("small-fc", (1, 7, 7), "mnist7", {"mnist7": 10}),
+    "tiny-fc": ModelSpec("tiny-fc", (1, 7, 7), "mnist7-04", {"mnist7-04": 5}),
+    "small-allcnn": ModelSpec("small-allcnn", (3, 32, 32), "cifar10",
+                              {"cifar10": 10, "cifar100": 100}, weight_decay=1e-4),
 }
 _BUILDERS: dict[str, Callable[[int], nn.Sequential]] = {
     "small-lenet": _small_lenet,
@@ -97,6 +210,7 @@ _BUILDERS: dict[str, Callable[[int], nn.Sequential]] = {
     "tiny-fc": _fc(16),
     "small-allcnn": _small_allcnn,
 }
+#: The names :func:`build` takes.
 NAMES: tuple[str, ...] = tuple(SPECS)
 
 
@@ -123,7 +237,8 @@ def build(name: str, num_classes: int | None = None) -> nn.Sequential:
         ``"small-allcnn"``.
     num_classes : int, optional
         Number of outputs; the network's default (:attr:`ModelSpec.num_classes`)
-        if omitted, e.g. 100 for small-allcnn on CIFAR-100.
+        if omitted; 100 for small-allcnn on CIFAR-100
+        (:meth:`ModelSpec.num_classes_on`).
 
     Returns
     -------
@@ -146,7 +261,7 @@ def build(name: str, num_classes: int | None = None) -> nn.Sequential:
     """
     model_spec = spec(name)
     classes = model_spec.num_classes if num_classes is None else num_classes
-    classes = positive_int("num_classes", classes)
+    classes = check.positive_int("num_classes", classes)
     return _BUILDERS[name](classes)
 
 

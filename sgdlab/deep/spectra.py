@@ -31,6 +31,8 @@ from . import data, diffusion, train
 from .device import Profile, pick, profile
 from .models import from_checkpoint, spec
 
+__all__ = ["EXPERIMENTS", "PAPER", "Experiment", "SpectraRun", "experiment", "run"]
+
 #: The figures printed under Figs. 1-2: mean and standard deviation of the
 #: eigenvalues of D and rank(D) / d, per panel (network, data set).
 PAPER: dict[str, dict[str, float]] = {
@@ -163,10 +165,13 @@ def run(exp: Experiment, *, root: PathLike | None = None,
     ------
     FileNotFoundError
         If the data set is missing (the message says what to fetch).
+    ValueError
+        If the network is not one trained on the data set
+        (:meth:`sgdlab.deep.models.ModelSpec.num_classes_on`).
     """
     dev = pick(device)
     run_dir = runs_root(root) / exp.key
-    num_classes = 100 if exp.dataset == "cifar100" else spec(exp.model).num_classes
+    num_classes = spec(exp.model).num_classes_on(exp.dataset)
     x, y = data.load(exp.dataset, "train", n=exp.n_train, device=dev)
     x_test, y_test = data.load(exp.dataset, "test", device=dev)
     result = train.train(exp.model, x, y, epochs=exp.epochs, x_test=x_test, y_test=y_test,

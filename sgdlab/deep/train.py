@@ -34,13 +34,15 @@ import torch.nn.functional as F
 from torch import nn
 from tqdm.auto import tqdm
 
+from sgdlab import _validation as check
 from sgdlab._typing import PathLike
-from sgdlab._validation import finite_scalar, positive_int, positive_scalar
-from sgdlab._validation import seed as check_seed
 from sgdlab.storage import atomic_write, digest
 
 from .device import pick
-from .models import ModelSpec, build, spec
+from .models import build, spec
+
+__all__ = ["FRACTIONS", "METRICS", "SCHEDULES", "TrainConfig", "TrainResult", "checkpoint_path",
+           "evaluate", "lr_factor", "train"]
 
 #: The learning-rate schedules :func:`train` takes (see :func:`lr_factor`).
 SCHEDULES: tuple[str, ...] = ("step", "cosine", "constant")
@@ -63,7 +65,7 @@ def lr_factor(schedule: str, step: int, total: int) -> float:
         If ``schedule`` is not one of :data:`SCHEDULES` or ``total`` is not a
         positive integer.
     """
-    total = positive_int("total", total)
+    total = check.positive_int("total", total)
     if schedule == "step":
         return 0.1 ** ((step >= total / 2) + (step >= 3 * total / 4))
     if schedule == "cosine":
@@ -135,28 +137,8 @@ class TrainResult:
     epochs_trained: int
 
 
-def _check_data(names: tuple[str, str], x: Any, y: Any, model_spec: ModelSpec, classes: int,
-                dev: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
-    xname, yname = names
-    if not isinstance(x, torch.Tensor) or not x.is_floating_point() \
-            or tuple(x.shape[1:]) != model_spec.input_shape or len(x) == 0:
-        raise ValueError(f"{xname} must be a float tensor of shape (n, "
-                         f"{', '.join(map(str, model_spec.input_shape))}) for "
-                         f"{model_spec.name}, got {getattr(x, 'shape', type(x).__name__)}")
-    if not isinstance(y, torch.Tensor) or y.dtype != torch.int64 or tuple(y.shape) != (len(x),):
-        raise ValueError(f"{yname} must be an int64 tensor of shape ({len(x)},) matching "
-                         f"{xname}, got {getattr(y, 'dtype', type(y).__name__)} "
-                         f"{tuple(getattr(y, 'shape', ()))}")
-    if not bool(torch.isfinite(x).all()):
-        raise ValueError(f"{xname} contains NaN or infinite values")
-    if int(y.min()) < 0 or int(y.max()) >= classes:
-        raise ValueError(f"{yname} must hold classes 0..{classes - 1}, got values in "
-                         f"[{int(y.min())}, {int(y.max())}]")
-    return x.to(dev, torch.float32), y.to(dev)
-
-
 def _fraction_list(fractions: Iterable[float]) -> tuple[float, ...]:
-    values = sorted({finite_scalar("fractions", f) for f in fractions})
+    values = sorted({check.finite_scalar("fractions", f) for f in fractions})
     if not values or values[0] <= 0 or values[-1] > 1:
         raise ValueError(f"fractions must be numbers in (0, 1], got {fractions!r}")
     if len({f"{f:.2f}" for f in values}) < len(values):
@@ -236,7 +218,7 @@ def evaluate(model: nn.Module, x: torch.Tensor, y: torch.Tensor, *, batch_size: 
         If ``x`` and ``y`` are not non-empty tensors of the same length, or
         ``batch_size`` is not a positive integer.
     """
-    batch_size = positive_int("batch_size", batch_size)
+    batch_size = check.positive_int("batch_size", batch_size)
     if not isinstance(x, torch.Tensor) or not isinstance(y, torch.Tensor) \
             or x.ndim < 1 or tuple(y.shape) != (len(x),) or len(x) == 0:
         raise ValueError(f"x and y must be non-empty tensors with y of shape (len(x),), got "
@@ -295,8 +277,9 @@ def train(model: str, x: torch.Tensor, y: torch.Tensor, *, epochs: int,
     nesterov : bool
         Nesterov's momentum (the paper's) or heavy-ball.
     weight_decay : float, optional
-        L2 penalty coefficient; by default the paper's: 1e-4 for small-allcnn,
-        0 for the MNIST networks.
+        L2 penalty coefficient; by default the paper's
+        (:attr:`sgdlab.deep.models.ModelSpec.weight_decay`): 1e-4 for
+        small-allcnn, 0 for the MNIST networks.
     batch_size : int
         The paper's 128; at most ``n``.
     schedule : str
@@ -304,7 +287,9 @@ def train(model: str, x: torch.Tensor, y: torch.Tensor, *, epochs: int,
     seed : int
         Non-negative.
     num_classes : int, optional
-        Outputs of the network; its default (:func:`sgdlab.deep.models.spec`) if omitted.
+        Outputs of the network; its default (:func:`sgdlab.deep.models.spec`) if
+        omitted, e.g. ``spec("small-allcnn").num_classes_on("cifar100")`` for
+        CIFAR-100.
     run_dir : path, optional
         Folder of the run's ``config.json`` and checkpoints; nothing is
         written without it.
@@ -342,34 +327,36 @@ def train(model: str, x: torch.Tensor, y: torch.Tensor, *, epochs: int,
     ``"device"``, every tensor on the CPU.
     """
     model_spec = spec(model)
-    classes = positive_int("num_classes",
-                           model_spec.num_classes if num_classes is None else num_classes)
+    classes = check.positive_int("num_classes",
+                                 model_spec.num_classes if num_classes is None else num_classes)
     dev = pick(device)
-    x, y = _check_data(("x", "y"), x, y, model_spec, classes, dev)
+    n = check.labelled_examples(x, y, classes, shape=model_spec.input_shape)
+    x, y = x.to(dev, torch.float32), y.to(dev)
     if (x_test is None) != (y_test is None):
         raise ValueError("x_test and y_test must be given together")
     if x_test is not None:
-        x_test, y_test = _check_data(("x_test", "y_test"), x_test, y_test, model_spec,
-                                     classes, dev)
-    momentum = finite_scalar("momentum", momentum)
+        check.labelled_examples(x_test, y_test, classes, shape=model_spec.input_shape,
+                                xname="x_test", yname="y_test")
+        x_test, y_test = x_test.to(dev, torch.float32), y_test.to(dev)
+    momentum = check.finite_scalar("momentum", momentum)
     if not 0 <= momentum < 1:
         raise ValueError(f"momentum must be in [0, 1), got {momentum!r}")
     if nesterov and momentum == 0:
         raise ValueError("nesterov=True needs momentum > 0")
-    seed = check_seed("seed", seed)
+    seed = check.seed("seed", seed)
     if schedule not in SCHEDULES:
         raise ValueError(f"schedule must be one of {SCHEDULES}, got {schedule!r}")
     if callback is not None and not callable(callback):
         raise ValueError(f"callback must be callable, got {callback!r}")
-    batch_size = positive_int("batch_size", batch_size)
-    if batch_size > len(x):
-        raise ValueError(f"batch_size = {batch_size} exceeds the {len(x)} training examples")
+    batch_size = check.positive_int("batch_size", batch_size)
+    if batch_size > n:
+        raise ValueError(f"batch_size = {batch_size} exceeds the {n} training examples")
     if weight_decay is None:
-        weight_decay = 1e-4 if model == "small-allcnn" else 0.0
+        weight_decay = model_spec.weight_decay
     config = TrainConfig(
-        model=model, num_classes=classes, epochs=positive_int("epochs", epochs),
-        lr=positive_scalar("lr", lr), momentum=momentum, nesterov=bool(nesterov),
-        weight_decay=positive_scalar("weight_decay", weight_decay, allow_zero=True),
+        model=model, num_classes=classes, epochs=check.positive_int("epochs", epochs),
+        lr=check.positive_scalar("lr", lr), momentum=momentum, nesterov=bool(nesterov),
+        weight_decay=check.positive_scalar("weight_decay", weight_decay, allow_zero=True),
         batch_size=batch_size, schedule=schedule, seed=seed,
         fractions=_fraction_list(fractions), data=_fingerprint(x, y, x_test, y_test))
     path = _open_run_dir(run_dir, config)
