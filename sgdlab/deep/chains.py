@@ -48,7 +48,7 @@ from sgdlab._validation import positive_int, positive_scalar
 from sgdlab._validation import seed as check_seed
 
 from .device import pick
-from .models import build
+from .models import build, spec
 
 
 def _seed_stream(seed: int, stream: int) -> int:
@@ -166,7 +166,7 @@ class Chains:
         self.batch_size = int(batch_size)
         self.device = pick(device)
         models = [init_model(model, s) for s in self.seeds]
-        self.num_classes = models[0][-1].out_features
+        self.num_classes = spec(model).num_classes
         params, buffers = stack_module_state(models)
         self.params = {k: v.detach().to(self.device).requires_grad_() for k, v in params.items()}
         self.buffers = {k: v.to(self.device) for k, v in buffers.items()}
