@@ -1,6 +1,7 @@
 # make book: set up .venv, execute every chapter, build the HTML book.
-# make test: ruff, unit tests, doctests, every chapter under nbval, then the
+# make test: lint, unit tests, doctests, every chapter under nbval, then the
 #            book built and checked in headless Chromium.
+# make lint: ruff, then mypy over sgdlab/ and widgets/ (configured in pyproject.toml).
 # make lab:  JupyterLab on the chapters, with live widgets.
 # make pdf:  the whole book as one PDF (installs TeX Live from Debian when root).
 PYTHON ?= python3.11
@@ -17,7 +18,7 @@ book: $(STAMP)
 	@echo "The book: file://$(CURDIR)/_build/html/index.html"
 
 test: $(STAMP)
-	$(BIN)/ruff check .
+	$(MAKE) lint
 	$(BIN)/pytest
 	$(MAKE) book browser-deps
 	$(BIN)/pytest tests/browser
@@ -27,6 +28,7 @@ lab: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/mypy
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/widget_latency.py

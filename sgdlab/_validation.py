@@ -17,8 +17,13 @@ from numpy.typing import ArrayLike, NDArray
 if TYPE_CHECKING:
     import torch
 
-__all__ = ["box", "field_points", "finite_scalar", "labelled_examples", "particles", "points",
-           "positive_int", "positive_scalar", "seed"]
+__all__ = ["MATRIX_ROUNDOFF", "box", "field_points", "finite_scalar", "labelled_examples",
+           "particles", "points", "positive_int", "positive_scalar", "psd_eigh", "psd_matrix",
+           "seed", "square_matrix", "symmetric_matrix"]
+
+#: Round-off allowance of :func:`symmetric_matrix` and :func:`psd_matrix`, in units of
+#: ``d * eps * |A|_F`` for a ``d x d`` matrix ``A``.
+MATRIX_ROUNDOFF = 100
 
 
 def finite_scalar(name: str, value: float) -> float:
@@ -41,14 +46,14 @@ def positive_scalar(name: str, value: float, *, allow_zero: bool = False) -> flo
     return out
 
 
-def positive_int(name: str, value: int) -> int:
+def positive_int(name: str, value: object) -> int:
     """Return ``value`` as an int, or raise if it is not a positive integer."""
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
         raise ValueError(f"{name} must be a positive integer, got {value!r}")
     return int(value)
 
 
-def seed(name: str, value: int) -> int:
+def seed(name: str, value: object) -> int:
     """Return ``value`` as an int, or raise if it is not a non-negative integer (a seed)."""
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 0:
         raise ValueError(f"{name} must be a non-negative integer, got {value!r}")
@@ -154,3 +159,80 @@ def labelled_examples(x: torch.Tensor, y: torch.Tensor, num_classes: int, *,
         raise ValueError(f"{yname} must hold classes 0..{classes - 1}, got values in "
                          f"[{low}, {high}]")
     return n
+
+
+def square_matrix(name: str, value: ArrayLike, dim: int | None = None, *,
+                  stack: bool = False) -> NDArray[np.float64]:
+    """Return ``value`` as a finite float matrix ``(d, d)``, ``d >= 1`` (``d = dim`` if given).
+
+    With ``stack``, ``value`` may also be a stack of such matrices, ``(..., d, d)``.
+    """
+    arr = np.asarray(value, dtype=float)
+    if (arr.ndim < 2 or (arr.ndim > 2 and not stack) or arr.shape[-1] != arr.shape[-2]
+            or arr.shape[-1] == 0 or (dim is not None and arr.shape[-1] != dim)):
+        what = "square matrices (..., d, d)" if stack else "a square matrix"
+        size = "" if dim is None else f" ({dim}, {dim})"
+        raise ValueError(f"{name} must be {what}{size}, got shape {np.shape(value)}")
+    if not np.all(np.isfinite(arr)):
+        raise ValueError(f"{name} contains NaN or infinite entries")
+    return arr
+
+
+def _roundoff(mats: NDArray[np.float64]) -> NDArray[np.float64]:
+    """The tolerance of the matrix checks, one per matrix, shape ``mats.shape[:-2] + (1, 1)``."""
+    norm = np.linalg.norm(mats, axis=(-2, -1), keepdims=True)
+    return MATRIX_ROUNDOFF * mats.shape[-1] * np.finfo(float).eps * norm
+
+
+def symmetric_matrix(name: str, value: ArrayLike, dim: int | None = None, *,
+                     stack: bool = False) -> NDArray[np.float64]:
+    r"""Return ``value`` as a :func:`square_matrix` that is symmetric up to round-off.
+
+    :math:`|A_{ij} - A_{ji}| \le 100\,d\,\varepsilon\,\|A\|_F` is accepted
+    (:data:`MATRIX_ROUNDOFF`, :math:`\varepsilon` the float64 machine
+    epsilon): a matrix formed in floating point, as :math:`R\Lambda R^\top`
+    or a sum of outer products, is symmetric to within a few :math:`d\varepsilon`
+    of its norm, while an asymmetric matrix entered by mistake is far outside.
+    The tolerance is relative, so that the check does not depend on units.
+    Each matrix of a stack is checked against its own norm.
+    """
+    arr = square_matrix(name, value, dim, stack=stack)
+    if np.any(np.abs(arr - np.swapaxes(arr, -1, -2)) > _roundoff(arr)):
+        raise ValueError(f"{name} must be symmetric")
+    return arr
+
+
+def _check_spectrum(name: str, eigenvalues: NDArray[np.floating], mats: NDArray[np.float64],
+                    definite: bool) -> None:
+    tol = _roundoff(mats)[..., 0]
+    if np.any(eigenvalues <= tol if definite else eigenvalues < -tol):
+        kind = "positive definite" if definite else "positive semi-definite"
+        raise ValueError(f"{name} must be {kind} (smallest eigenvalue {eigenvalues.min():g})")
+
+
+def psd_matrix(name: str, value: ArrayLike, dim: int | None = None, *, definite: bool = False,
+               stack: bool = False) -> NDArray[np.float64]:
+    r"""Return ``value`` as a :func:`symmetric_matrix` that is positive semi-definite.
+
+    Eigenvalues down to :math:`-100\,d\,\varepsilon\,\|A\|_F`, the
+    tolerance of :func:`symmetric_matrix`, count as zero: a symmetric
+    eigensolver returns the eigenvalues to within a small multiple of
+    :math:`d\varepsilon\|A\|_2 \le d\varepsilon\|A\|_F`, so that a singular
+    PSD matrix (a rank-deficient covariance) passes.  With ``definite``, every
+    eigenvalue must exceed that tolerance instead.
+    """
+    arr = symmetric_matrix(name, value, dim, stack=stack)
+    _check_spectrum(name, np.linalg.eigvalsh(arr), arr, definite)
+    return arr
+
+
+def psd_eigh(name: str, value: ArrayLike, dim: int | None = None, *,
+             stack: bool = False) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Check ``value`` as :func:`psd_matrix` does; return its ``numpy.linalg.eigh``, ``(w, v)``.
+
+    For a caller that needs the eigenvectors too, so that the matrix is decomposed once.
+    """
+    arr = symmetric_matrix(name, value, dim, stack=stack)
+    w, v = np.linalg.eigh(arr)
+    _check_spectrum(name, w, arr, definite=False)
+    return w, v

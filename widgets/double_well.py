@@ -102,8 +102,9 @@ class _Scene:
                                             self.ax_particles.title])
 
     def update(self, frame: Frame) -> None:
-        self.lines.set_segments(frame.streamlines)
-        self.lines.set_linewidths(line_widths(frame.speed))
+        # matplotlib's stubs ask for typing.Sequence arguments; arrays iterate as ones
+        self.lines.set_segments(frame.streamlines)  # type: ignore[arg-type]
+        self.lines.set_linewidth(line_widths(frame.speed))  # type: ignore[arg-type]
         self.path.set_data(frame.path[:, 0], frame.path[:, 1])
         self.zeros.set_offsets(np.array([z.x for z in frame.zeros]).reshape(-1, 2))
         self.zeros.set_color([KIND_STYLE[z.kind]["color"] for z in frame.zeros])

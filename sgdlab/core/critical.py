@@ -38,7 +38,8 @@ class CriticalPoint:
         tell whether the point attracts) or ``"degenerate"`` (a zero
         eigenvalue).
     eigenvalues : ndarray, shape (d,)
-        Eigenvalues of the Jacobian of :math:`F` at ``x``.
+        Eigenvalues of the Jacobian of :math:`F` at ``x``: real when all of
+        them are, complex otherwise (as :func:`numpy.linalg.eigvals` gives them).
     stable : bool
         Whether :math:`\\dot x = -F(x)` attracts nearby points to ``x`` at
         linear order (every eigenvalue has a positive real part).
@@ -46,7 +47,7 @@ class CriticalPoint:
 
     x: Array
     kind: Kind
-    eigenvalues: NDArray[np.complex128]
+    eigenvalues: NDArray[np.inexact]
     stable: bool
 
 
@@ -66,9 +67,7 @@ def classify(jacobian: ArrayLike, rtol: float = 1e-7) -> Kind:
     str
         One of the kinds listed in :class:`CriticalPoint`.
     """
-    jac = np.asarray(jacobian, dtype=float)
-    if jac.ndim != 2 or jac.shape[0] != jac.shape[1] or not np.all(np.isfinite(jac)):
-        raise ValueError(f"jacobian must be a finite square matrix, got shape {jac.shape}")
+    jac = check.square_matrix("jacobian", jacobian)
     ev = np.linalg.eigvals(jac)
     tol = rtol * max(np.abs(ev).max(), np.finfo(float).tiny)
     zero_re = np.abs(ev.real) <= tol
@@ -138,7 +137,12 @@ def find_zeros(
     d = bounds.shape[0]
     axes = [np.linspace(lo, hi, n_starts) for lo, hi in bounds]
     x = np.stack(np.meshgrid(*axes, indexing="ij"), axis=-1).reshape(-1, d)
-    jac_fn = jac if jac is not None else lambda p: jacobian(field, p)
+
+    def field_at(p: Array) -> Array:
+        return np.asarray(field(p), dtype=float)
+
+    def jac_at(p: Array) -> Array:
+        return np.asarray(jacobian(field, p) if jac is None else jac(p), dtype=float)
 
     alive = np.ones(len(x), dtype=bool)
     with np.errstate(all="ignore"):
@@ -153,24 +157,23 @@ def find_zeros(
             alive[idx[~ok]] = False
             if moved < 1e-13:
                 break
-        residual = np.linalg.norm(np.asarray(field(x[alive]), dtype=float), axis=1)
+        residual = np.linalg.norm(field_at(x[alive]), axis=1)
     found = x[alive][residual < 1e-6]
     candidates = found[_inside(found, bounds, margin=1e-3)]
 
     zeros: list[Array] = []
     for start in _merge(candidates, 1e-4):
-        sol = optimize.root(lambda p: np.asarray(field(p), dtype=float), start,
-                            jac=jac, tol=1e-14)
+        sol = optimize.root(field_at, start, jac=None if jac is None else jac_at, tol=1e-14)
         z = sol.x
-        residual = np.linalg.norm(np.asarray(field(z), dtype=float))
+        residual = np.linalg.norm(field_at(z))
         if residual <= tol and _inside(z[None], bounds, 0.0)[0]:
             if all(np.linalg.norm(z - other) > merge_tol for other in zeros):
                 zeros.append(z)
-    zeros.sort(key=lambda z: tuple(np.round(z, 8)))
+    zeros.sort(key=lambda z: np.round(z, 8).tolist())
 
     points = []
     for z in zeros:
-        jz = np.asarray(jac_fn(z), dtype=float)
+        jz = jac_at(z)
         kind = classify(jz)
         ev = np.linalg.eigvals(jz)
         stable = kind == "minimum" or (kind == "spiral" and bool(np.all(ev.real > 0)))

@@ -66,7 +66,8 @@ def total_variation(samples: ArrayLike, masses: ArrayLike, x_edges: ArrayLike,
     """
     samples = check.points("samples", samples, 2).reshape(-1, 2)
     masses = np.asarray(masses, dtype=float)
-    counts, _, _ = np.histogram2d(samples[:, 0], samples[:, 1], bins=[x_edges, y_edges])
+    bins = [np.asarray(e, dtype=float) for e in (x_edges, y_edges)]
+    counts, _, _ = np.histogram2d(samples[:, 0], samples[:, 1], bins=bins)
     if counts.shape != masses.shape:
         raise ValueError(f"masses must have shape {counts.shape}, got {masses.shape}")
     p_hat = counts / len(samples)

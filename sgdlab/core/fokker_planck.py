@@ -179,7 +179,7 @@ class FokkerPlanck:
                 )
             if k % record_every == 0:
                 out.append(x.reshape(self.grid.shape))
-        times = np.arange(len(out)) * record_every * dt
+        times = np.arange(len(out), dtype=float) * record_every * dt
         return Solution(t=times, rho=np.stack(out))
 
     def current(self, rho: ArrayLike) -> Array:
@@ -363,6 +363,7 @@ def fokker_planck(
         centres[a] = grid.edges[a][1:-1]
         faces = np.stack(np.meshgrid(*centres, indexing="ij"), axis=-1)
         if f_cells is None:
+            assert grad_f is not None  # exactly one of grad_f and f, checked above
             drift = _field("grad_f", grad_f, faces)[..., a]
         else:
             drift = np.diff(f_cells, axis=a) / h[a]
@@ -391,7 +392,11 @@ def fokker_planck(
         (np.concatenate([-np.ones(src.size), np.ones(src.size)]),
          (np.concatenate([src, dst]), np.tile(np.arange(src.size), 2))),
         shape=(n, src.size)) @ op for (src, dst, _, _), op in zip(ops, links, strict=True))
-    gf = _field("grad_f", grad_f, pts) if f_cells is None else gradient(f_cells, grid)
+    if f_cells is None:
+        assert grad_f is not None
+        gf = _field("grad_f", grad_f, pts)
+    else:
+        gf = gradient(f_cells, grid)
     return FokkerPlanck(grid=grid, beta=beta, generator=sparse.csc_matrix(gen),
                         links=tuple((np.array(o) * h, s, t, op) for o, (s, t, _, _), op
                                     in zip(offsets, ops, links, strict=True)),
@@ -442,7 +447,7 @@ def _diffusion(diffusion: float | ArrayLike | Field | None, pts: Array, d: int) 
     elif callable(diffusion):
         mats = np.asarray(diffusion(pts), dtype=float)
     elif np.ndim(diffusion) == 0:
-        c = check.positive_scalar("diffusion", diffusion)
+        c = check.positive_scalar("diffusion", np.asarray(diffusion).item())
         mats = np.broadcast_to(c * np.eye(d), (*pts.shape[:-1], d, d))
     else:
         mats = np.broadcast_to(np.asarray(diffusion, dtype=float), (*pts.shape[:-1], d, d)) \
@@ -451,11 +456,4 @@ def _diffusion(diffusion: float | ArrayLike | Field | None, pts: Array, d: int) 
     if mats.shape != want:
         raise ValueError(f"diffusion must have shape ({d}, {d}) or return {want}, "
                          f"got {mats.shape}")
-    if not np.all(np.isfinite(mats)):
-        raise ValueError("diffusion contains NaN or infinite entries")
-    size = np.abs(mats).max() + np.finfo(float).tiny
-    if np.any(np.abs(mats - np.swapaxes(mats, -1, -2)) > 1e-12 * size):
-        raise ValueError("diffusion must be symmetric")
-    if np.linalg.eigvalsh(mats).min() <= 1e-12 * size:
-        raise ValueError("diffusion must be positive definite at every cell and face")
-    return np.array(mats)
+    return np.array(check.psd_matrix("diffusion", mats, d, definite=True, stack=True))

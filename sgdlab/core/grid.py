@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -37,14 +38,26 @@ class Grid2D:
         return np.stack(np.meshgrid(self.x, self.y, indexing="ij"), axis=-1)
 
 
-def grid2d(box: ArrayLike, n: int | tuple[int, int]) -> Grid2D:
+def grid2d(box: ArrayLike, n: int | Sequence[int]) -> Grid2D:
     """Uniform grid of ``n`` (or ``(nx, ny)``) nodes per axis on ``box = [[x0, x1], [y0, y1]]``."""
     bounds = check.box("box", box, 2)
-    nx, ny = (n, n) if np.ndim(n) == 0 else n
-    nx, ny = check.positive_int("n", nx), check.positive_int("n", ny)
-    if min(nx, ny) < 3:
-        raise ValueError(f"n must be at least 3 nodes per axis, got {(nx, ny)}")
-    return Grid2D(x=np.linspace(*bounds[0], nx), y=np.linspace(*bounds[1], ny))
+    nx, ny = _counts(n, 2, "nodes")
+    return Grid2D(x=np.linspace(bounds[0, 0], bounds[0, 1], nx),
+                  y=np.linspace(bounds[1, 0], bounds[1, 1], ny))
+
+
+def _counts(n: int | Sequence[int], d: int, what: str) -> tuple[int, ...]:
+    """``n`` as ``d`` counts of at least 3 ``what`` per axis; a single int counts for every axis.
+
+    A string or a 0-d array is iterable but one value, hence the ``np.ndim`` test.
+    """
+    counts = tuple(n) if isinstance(n, Iterable) and np.ndim(n) > 0 else (n,) * d
+    if len(counts) != d:
+        raise ValueError(f"n must give one count per axis ({d}), got {n!r}")
+    out = tuple(check.positive_int("n", c) for c in counts)
+    if min(out) < 3:
+        raise ValueError(f"n must be at least 3 {what} per axis, got {out}")
+    return out
 
 
 def gradient(u: ArrayLike, grid: Grid2D | CellGrid) -> Array:
@@ -85,8 +98,8 @@ def divergence(v: ArrayLike, grid: Grid2D | CellGrid) -> Array:
     ndarray, shape grid.shape
     """
     v = _field(v, grid)
-    return sum(np.gradient(v[..., a], h, axis=a, edge_order=2)
-               for a, h in enumerate(grid.spacing))
+    return sum((np.gradient(v[..., a], h, axis=a, edge_order=2)
+                for a, h in enumerate(grid.spacing)), start=np.zeros(grid.shape))
 
 
 def curl(v: ArrayLike, grid: Grid2D | CellGrid) -> Array:
@@ -153,25 +166,20 @@ class CellGrid:
         return Grid2D(*self.centres)
 
 
-def cell_grid(box: ArrayLike, n: int | tuple[int, ...]) -> CellGrid:
+def cell_grid(box: ArrayLike, n: int | Sequence[int]) -> CellGrid:
     """Uniform cells, ``n`` (or one count per axis) per axis, on ``box = [[lo, hi], ...]``.
 
     Parameters
     ----------
     box : array_like, shape (d, 2)
         Bounds per axis, ``d`` = 1 or 2.
-    n : int or tuple of int
+    n : int or sequence of int
         Cells per axis, at least 3.
     """
     bounds = check.box("box", box)
     d = bounds.shape[0]
     if d not in (1, 2):
         raise ValueError(f"box must have 1 or 2 axes, got {d}")
-    counts = (n,) * d if np.ndim(n) == 0 else tuple(n)
-    if len(counts) != d:
-        raise ValueError(f"n must give one cell count per axis ({d}), got {n!r}")
-    counts = tuple(check.positive_int("n", c) for c in counts)
-    if min(counts) < 3:
-        raise ValueError(f"n must be at least 3 cells per axis, got {counts}")
+    counts = _counts(n, d, "cells")
     return CellGrid(edges=tuple(np.linspace(lo, hi, c + 1)
                                 for (lo, hi), c in zip(bounds, counts, strict=True)))

@@ -223,7 +223,8 @@ def wide_and_sharp(dim: int = 1) -> GaussianWells:
         centres = [[-1.5, 0.0], [1.5, 0.5]]
     else:
         raise ValueError(f"dim must be 1 or 2, got {dim!r}")
-    return GaussianWells(centres=centres, depths=[1.0, 1.6], widths=[0.7, 0.12], curvature=0.1)
+    return GaussianWells(centres=np.array(centres), depths=np.array([1.0, 1.6]),
+                         widths=np.array([0.7, 0.12]), curvature=0.1)
 
 
 def local_entropy(f: Callable[[Array], ArrayLike] | ArrayLike, gamma: float,

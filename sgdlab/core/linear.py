@@ -15,6 +15,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 from scipy import linalg
 
+from sgdlab import _validation as check
 from sgdlab._typing import Array
 
 
@@ -79,15 +80,10 @@ def decompose(F: ArrayLike, D: ArrayLike, *, rtol: float = 1e-10) -> Decompositi
     >>> bool(np.allclose(dec.Q, -dec.Q.T) and np.allclose(dec.U, dec.U.T))
     True
     """
-    F = _square("F", F)
-    D = _square("D", D)
+    F = check.square_matrix("F", F)
+    D = check.psd_matrix("D", D)
     if F.shape != D.shape:
         raise ValueError(f"F and D must have the same shape, got {F.shape} and {D.shape}")
-    scale = max(np.abs(D).max(), np.finfo(float).tiny)
-    if np.abs(D - D.T).max() > 1e-12 * scale:
-        raise ValueError("D must be symmetric")
-    if np.linalg.eigvalsh(D).min() < -1e-12 * scale:
-        raise ValueError("D must be positive semi-definite")
     ev = np.linalg.eigvals(F)
     sums = np.abs(ev[:, None] + ev[None, :])
     if sums.min() <= rtol * max(np.abs(ev).max(), np.finfo(float).tiny):
@@ -95,7 +91,8 @@ def decompose(F: ArrayLike, D: ArrayLike, *, rtol: float = 1e-10) -> Decompositi
             "F has two eigenvalues that sum to zero (eigenvalues "
             f"{np.round(ev, 6).tolist()}): Q is not unique"
         )
-    Q = linalg.solve_sylvester(F, F.T, F @ D - D @ F.T)
+    # scipy-stubs type the solution as floating of any precision; it is float64 here
+    Q: Array = linalg.solve_sylvester(F, F.T, F @ D - D @ F.T)  # type: ignore[assignment]
     Q = 0.5 * (Q - Q.T)  # exact antisymmetry; the solution is antisymmetric up to round-off
     G = D + Q
     if 1.0 / np.linalg.cond(G) <= rtol:
@@ -104,12 +101,3 @@ def decompose(F: ArrayLike, D: ArrayLike, *, rtol: float = 1e-10) -> Decompositi
     U = 0.5 * (U + U.T)
     residual = np.linalg.norm(F - G @ U) / max(np.linalg.norm(F), np.finfo(float).tiny)
     return Decomposition(U=U, Q=Q, residual=float(residual))
-
-
-def _square(name: str, value: ArrayLike) -> Array:
-    arr = np.asarray(value, dtype=float)
-    if arr.ndim != 2 or arr.shape[0] != arr.shape[1] or arr.shape[0] == 0:
-        raise ValueError(f"{name} must be a square matrix, got shape {arr.shape}")
-    if not np.all(np.isfinite(arr)):
-        raise ValueError(f"{name} contains NaN or infinite entries")
-    return arr

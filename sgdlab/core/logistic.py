@@ -76,9 +76,12 @@ def fit(features: ArrayLike, labels: ArrayLike, weight_decay: float = 1e-3) -> A
     """Minimise :func:`loss` by Newton's method (SciPy's ``trust-exact``); returns the weights."""
     a, y = _design(features, labels)
     result = scipy.optimize.minimize(
-        lambda w: loss(w, a, y, weight_decay),
-        np.zeros(a.shape[1]),
-        jac=lambda w: per_example_grads(w, a, y, weight_decay).mean(axis=0),
-        hess=lambda w: hessian(w, a, y, weight_decay),
+        loss, np.zeros(a.shape[1]), args=(a, y, weight_decay), jac=_mean_grad, hess=hessian,
         method="trust-exact", options={"gtol": 1e-12})
     return result.x
+
+
+def _mean_grad(w: ArrayLike, features: ArrayLike, labels: ArrayLike,
+               weight_decay: float) -> Array:
+    """The gradient of :func:`loss`, the mean of :func:`per_example_grads`."""
+    return per_example_grads(w, features, labels, weight_decay).mean(axis=0)

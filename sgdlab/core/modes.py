@@ -118,8 +118,14 @@ def mode_shift(fp: FokkerPlanck, f: Callable[[Array], ArrayLike],
     if not isinstance(fp, FokkerPlanck):
         raise ValueError(f"fp must be a FokkerPlanck, got {type(fp).__name__}")
     mode = refine_max(np.log(fp.steady_state()), fp.grid)
-    res = optimize.minimize(lambda x: float(f(x)), mode, jac=lambda x: np.asarray(grad_f(x)),
-                            method="BFGS", options={"gtol": 1e-12})
+
+    def loss(x: Array) -> float:
+        return float(np.asarray(f(x)))
+
+    def grad(x: Array) -> Array:
+        return np.asarray(grad_f(x))
+
+    res = optimize.minimize(loss, mode, jac=grad, method="BFGS", options={"gtol": 1e-12})
     if not np.all(np.isfinite(res.x)):
         raise ValueError("the minimisation of f from the mode failed")
     return ModeShift(beta=fp.beta, mode=mode, minimum=res.x,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from matplotlib.axes import Axes
@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 INSTANT_GREYS: dict[float, str] = {0.2: "0.7", 0.4: "0.4", 1.0: "0.0"}
 
 #: Marker style of each kind of critical point.
-KIND_STYLE: dict[str, dict[str, object]] = {
+KIND_STYLE: dict[str, dict[str, str]] = {
     "minimum": {"marker": "o", "color": "tab:blue"},
     "maximum": {"marker": "^", "color": "tab:purple"},
     "saddle": {"marker": "X", "color": "tab:orange"},
@@ -98,9 +98,11 @@ def line_widths(speed: ArrayLike, *, lo: float = 0.3, hi: float = 2.5) -> Array:
     return lo + (hi - lo) * speed / max(float(speed.max()), 1e-12)
 
 
-def draw_streamlets(ax: Axes, lines: Array, speed: Array, **kwargs: object) -> LineCollection:
+def draw_streamlets(ax: Axes, lines: Array, speed: Array, **kwargs: Any) -> LineCollection:
     """Add the output of :func:`streamlets` to ``ax`` with widths proportional to speed."""
-    collection = LineCollection(lines, linewidths=line_widths(speed), colors="0.15", **kwargs)
+    # matplotlib's stubs ask for a typing.Sequence of lines; an (n, m, 2) array iterates as one
+    collection = LineCollection(lines,  # type: ignore[arg-type]
+                                linewidths=line_widths(speed), colors="0.15", **kwargs)
     ax.add_collection(collection)
     return collection
 
@@ -115,7 +117,7 @@ def draw_zeros(ax: Axes, points: Sequence[CriticalPoint], *, label: str = "zero 
     for p in points:
         style = KIND_STYLE[p.kind]
         text = f"{label}: {p.kind}"
-        ax.scatter(*p.x, s=size, marker=style["marker"], color=style["color"],
+        ax.scatter(p.x[0], p.x[1], s=size, marker=style["marker"], color=style["color"],
                    edgecolors="white", linewidths=0.8, zorder=5,
                    label=text if text not in labelled else "_nolegend_")
         labelled.add(text)
@@ -173,7 +175,9 @@ def draw_spectra(ax: Axes, by_instant: Mapping[float, Spectrum], title: str) -> 
     edges = np.logspace(math.log10(low), math.log10(top) + 0.1, 40)
     for fraction, grey in INSTANT_GREYS.items():
         s = by_instant[fraction]
-        ax.hist(s.nonzero, edges, histtype="step", color=grey, lw=1.5,
+        # matplotlib's stubs ask for bins as a typing.Sequence; an array of edges works as one
+        ax.hist(s.nonzero, edges,  # type: ignore[arg-type]
+                histtype="step", color=grey, lw=1.5,
                 label=f"{round(100 * fraction)} %: rank {100 * s.rank_fraction:.2f} %")
     final = by_instant[1.0]
     ax.set(xscale="log", yscale="log", xlabel="eigenvalue of D", ylabel="count",

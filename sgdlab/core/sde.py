@@ -101,6 +101,7 @@ def euler_maruyama(
     rng = np.random.default_rng(rng)
     n, d = x.shape
     scale = np.sqrt(2.0 * beta_inv * dt)
+    field = diffusion if callable(diffusion) else None
     sqrt_d = None if diffusion is None or callable(diffusion) else _constant_sqrt(diffusion, d)
 
     n_records = n_steps // record_every + 1
@@ -111,12 +112,12 @@ def euler_maruyama(
         if b.shape != x.shape:
             raise ValueError(f"drift must return shape {x.shape}, got {b.shape}")
         xi = rng.standard_normal((n, d))
-        if diffusion is None:
-            noise = xi
+        if field is not None:
+            noise = np.einsum("nij,nj->ni", _batched_sqrt(field(x), n, d), xi)
         elif sqrt_d is not None:
             noise = xi @ sqrt_d.T
         else:
-            noise = np.einsum("nij,nj->ni", _batched_sqrt(diffusion(x), n, d), xi)
+            noise = xi
         with np.errstate(over="ignore", invalid="ignore"):  # divergence is reported below
             x = x + b * dt + scale * noise
         if k % record_every == 0 or k == n_steps:
@@ -126,15 +127,12 @@ def euler_maruyama(
                 )
             if k % record_every == 0:
                 out[k // record_every] = x
-    return Path(t=np.arange(n_records) * (record_every * dt), x=out)
+    return Path(t=np.arange(n_records, dtype=float) * (record_every * dt), x=out)
 
 
 def _constant_sqrt(diffusion: ArrayLike, d: int) -> Array:
     """Symmetric square root of a constant diffusion matrix."""
-    mat = np.asarray(diffusion, dtype=float)
-    if mat.shape != (d, d):
-        raise ValueError(f"diffusion must have shape ({d}, {d}), got {mat.shape}")
-    return _batched_sqrt(mat[None], 1, d)[0]
+    return _batched_sqrt(check.square_matrix("diffusion", diffusion, d)[None], 1, d)[0]
 
 
 def _batched_sqrt(mats: ArrayLike, n: int, d: int) -> Array:
@@ -142,12 +140,5 @@ def _batched_sqrt(mats: ArrayLike, n: int, d: int) -> Array:
     mats = np.asarray(mats, dtype=float)
     if mats.shape != (n, d, d):
         raise ValueError(f"diffusion must return shape {(n, d, d)}, got {mats.shape}")
-    if not np.all(np.isfinite(mats)):
-        raise ValueError("diffusion contains NaN or infinite entries")
-    size = np.abs(mats).max(axis=(1, 2), keepdims=True) + np.finfo(float).tiny
-    if np.any(np.abs(mats - mats.transpose(0, 2, 1)) > 1e-10 * size):
-        raise ValueError("diffusion must be symmetric")
-    w, v = np.linalg.eigh(mats)
-    if np.any(w < -1e-10 * size[:, :, 0]):
-        raise ValueError(f"diffusion must be positive semi-definite (eigenvalue {w.min():g})")
+    w, v = check.psd_eigh("diffusion", mats, d, stack=True)
     return (v * np.sqrt(np.clip(w, 0.0, None))[:, None, :]) @ v.transpose(0, 2, 1)

@@ -93,25 +93,6 @@ def _batch_chunks(n_examples: int, b: int, n_steps: int, n_chains: int, replacem
                                     replacement, rng)
 
 
-def _square(name: str, mat: ArrayLike, d: int | None = None) -> Array:
-    arr = np.asarray(mat, dtype=float)
-    if arr.ndim != 2 or arr.shape[0] != arr.shape[1] or (d is not None and arr.shape[0] != d):
-        raise ValueError(f"{name} must be a square matrix{'' if d is None else f' ({d}, {d})'}"
-                         f", got shape {np.shape(mat)}")
-    if not np.all(np.isfinite(arr)):
-        raise ValueError(f"{name} contains NaN or infinite entries")
-    return arr
-
-
-def _psd(name: str, mat: Array) -> Array:
-    size = np.abs(mat).max() + np.finfo(float).tiny
-    if np.abs(mat - mat.T).max() > 1e-10 * size:
-        raise ValueError(f"{name} must be symmetric")
-    if np.linalg.eigvalsh(mat).min() < -1e-10 * size:
-        raise ValueError(f"{name} must be positive semi-definite")
-    return mat
-
-
 def lyapunov_covariance(hessian: ArrayLike, diffusion: ArrayLike, beta_inv: float) -> Array:
     r"""Stationary covariance of :math:`dx = -Hx\,dt + \sqrt{2\beta^{-1}D}\,dW` (Lemma 2).
 
@@ -127,12 +108,14 @@ def lyapunov_covariance(hessian: ArrayLike, diffusion: ArrayLike, beta_inv: floa
     beta_inv : float
         :math:`\beta^{-1} = \eta/2b`, >= 0.
     """
-    h = _square("hessian", hessian)
-    d = _psd("diffusion", _square("diffusion", diffusion, h.shape[0]))
+    h = check.square_matrix("hessian", hessian)
+    d = check.psd_matrix("diffusion", diffusion, h.shape[0])
     beta_inv = check.positive_scalar("beta_inv", beta_inv, allow_zero=True)
     if np.linalg.eigvals(h).real.min() <= 0:
         raise ValueError("hessian must have eigenvalues of positive real part")
-    out = scipy.linalg.solve_continuous_lyapunov(-h, -2.0 * beta_inv * d)
+    # scipy-stubs type the solution as floating of any precision; it is float64 here
+    out: Array = scipy.linalg.solve_continuous_lyapunov(  # type: ignore[assignment]
+        -h, -2.0 * beta_inv * d)
     return 0.5 * (out + out.T)
 
 
@@ -154,13 +137,14 @@ def sgd_covariance(hessian: ArrayLike, noise_cov: ArrayLike, eta: float) -> Arra
     eta : float
         Learning rate; :math:`I - \eta H` must have spectral radius < 1.
     """
-    h = _square("hessian", hessian)
-    c = _psd("noise_cov", _square("noise_cov", noise_cov, h.shape[0]))
+    h = check.square_matrix("hessian", hessian)
+    c = check.psd_matrix("noise_cov", noise_cov, h.shape[0])
     eta = check.positive_scalar("eta", eta)
     a = np.eye(h.shape[0]) - eta * h
     if np.abs(np.linalg.eigvals(a)).max() >= 1:
         raise ValueError(f"eta = {eta:g} is too large: SGD does not converge on this Hessian")
-    out = scipy.linalg.solve_discrete_lyapunov(a, eta**2 * c)
+    # scipy-stubs type the solution as floating of any precision; it is float64 here
+    out: Array = scipy.linalg.solve_discrete_lyapunov(a, eta**2 * c)  # type: ignore[assignment]
     return 0.5 * (out + out.T)
 
 
@@ -269,8 +253,7 @@ def covariance_ellipse(mean: ArrayLike, cov: ArrayLike, n_sigma: float = 2.0,
                        n_points: int = 100) -> Array:
     r"""Points ``(n_points, 2)`` on the ellipse :math:`(x-m)^\top\Sigma^{-1}(x-m) = n_\sigma^2`."""
     m = check.points("mean", mean, 2)
-    c = _psd("cov", _square("cov", cov, 2))
-    w, v = np.linalg.eigh(c)
+    w, v = check.psd_eigh("cov", cov, 2)
     t = np.linspace(0.0, 2.0 * np.pi, check.positive_int("n_points", n_points))
     circle = np.stack([np.cos(t), np.sin(t)], axis=1)
     return m + check.positive_scalar("n_sigma", n_sigma) * (circle * np.sqrt(
@@ -367,9 +350,7 @@ def variance_z_scores(samples: ArrayLike, cov: ArrayLike) -> Array:
         One z-score per eigenvector, in the order of increasing eigenvalue.
     """
     x = check.particles("samples", samples)
-    cov = np.asarray(cov, dtype=float)
-    if cov.shape != (x.shape[1], x.shape[1]):
-        raise ValueError(f"cov must have shape {(x.shape[1],) * 2}, got {cov.shape}")
+    cov = check.square_matrix("cov", cov, x.shape[1])
     _, vecs = np.linalg.eigh(cov)
     predicted = np.einsum("ia,ij,ja->a", vecs, cov, vecs)
     measured = np.var((x - x.mean(axis=0)) @ vecs, axis=0)

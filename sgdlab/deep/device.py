@@ -71,4 +71,4 @@ def profile(name: str | None = None) -> Profile:
             "full" if pick().type == "cuda" else "cpu")
     if name not in PROFILES:
         raise ValueError(f"profile must be one of {PROFILES}, got {name!r}")
-    return name  # type: ignore[return-value]
+    return name

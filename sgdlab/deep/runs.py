@@ -26,6 +26,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -252,7 +253,7 @@ def run(config: RunConfig, *, root: PathLike | None = None,
     return found
 
 
-def _train_chunk(chains: Chains, config: RunConfig, arrays: dict[str, np.ndarray],
+def _train_chunk(chains: Chains, config: RunConfig, arrays: Mapping[str, np.ndarray],
                  start: int, stop: int, bar: tqdm) -> None:
     """Epochs ``start`` to ``stop`` (exclusive), their snapshots buffered then written at once."""
     snaps = []

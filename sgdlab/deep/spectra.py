@@ -19,6 +19,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -187,6 +188,6 @@ def run(exp: Experiment, *, root: PathLike | None = None,
         for name, inputs in views.items():
             spectra[name][fraction] = _cached_spectrum(
                 run_dir / f"spectrum-{name}{fraction:.2f}.npz",
-                lambda m=model, v=inputs: diffusion.spectrum(m, v, y, device=dev))
+                partial(diffusion.spectrum, model, inputs, y, device=dev))
     return SpectraRun(exp, spectra[""], spectra.get("augmented-", {}),
                       result.test_accuracy[-1])

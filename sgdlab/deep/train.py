@@ -334,7 +334,7 @@ def train(model: str, x: torch.Tensor, y: torch.Tensor, *, epochs: int,
     x, y = x.to(dev, torch.float32), y.to(dev)
     if (x_test is None) != (y_test is None):
         raise ValueError("x_test and y_test must be given together")
-    if x_test is not None:
+    if x_test is not None and y_test is not None:
         check.labelled_examples(x_test, y_test, classes, shape=model_spec.input_shape,
                                 xname="x_test", yname="y_test")
         x_test, y_test = x_test.to(dev, torch.float32), y_test.to(dev)

@@ -72,7 +72,9 @@ def periodogram(x: ArrayLike) -> tuple[Array, Array]:
     n = arr.shape[1]
     centred = arr - arr.mean(axis=1, keepdims=True)
     power = np.abs(np.fft.rfft(centred, axis=1)) ** 2 / (n * centred.var(axis=1, keepdims=True))
-    return np.fft.rfftfreq(n)[1:], power[:, 1:]
+    # numpy's stubs type the frequencies as floating of any precision; they are float64
+    freqs: Array = np.fft.rfftfreq(n)[1:]  # type: ignore[assignment]
+    return freqs, power[:, 1:]
 
 
 def binned(freqs: ArrayLike, power: ArrayLike, n_bins: int = 30) -> tuple[Array, Array]:
