@@ -41,6 +41,8 @@ from sgdlab import _validation as check
 from sgdlab._typing import Array
 from sgdlab.core.grid import CellGrid, gradient
 
+__all__ = ["MAX_CELL_MASS", "FokkerPlanck", "Solution", "fokker_planck", "kl_divergence"]
+
 Field = Callable[[Array], ArrayLike]
 
 #: Largest share of the steady state's mass one cell may hold: beyond it the

@@ -17,6 +17,8 @@ from scipy import linalg
 
 from sgdlab._typing import Array
 
+__all__ = ["Decomposition", "decompose"]
+
 
 @dataclass(frozen=True)
 class Decomposition:

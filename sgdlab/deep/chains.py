@@ -50,6 +50,8 @@ from sgdlab._validation import seed as check_seed
 from .device import pick
 from .models import build
 
+__all__ = ["Chains", "Snapshot", "init_model", "permutations", "plain_chain"]
+
 
 def _seed_stream(seed: int, stream: int) -> int:
     """A 63-bit seed for one use (0: initial weights, 1: data order) of chain ``seed``."""

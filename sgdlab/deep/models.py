@@ -28,6 +28,9 @@ from torch import nn
 from sgdlab._typing import PathLike
 from sgdlab._validation import positive_int
 
+__all__ = ["CHECKPOINT_KEYS", "NAMES", "SPECS", "ModelSpec", "build", "count_parameters",
+           "flat_parameters", "from_checkpoint", "spec"]
+
 
 @dataclass(frozen=True)
 class ModelSpec:
@@ -85,6 +88,7 @@ def _small_allcnn(num_classes: int) -> nn.Sequential:
     return nn.Sequential(*layers, nn.AvgPool2d(8), nn.Flatten())
 
 
+#: The spec of each network, by name.
 SPECS: dict[str, ModelSpec] = {
     "small-lenet": ModelSpec("small-lenet", (1, 28, 28), 10, "mnist"),
     "small-fc": ModelSpec("small-fc", (1, 7, 7), 10, "mnist7"),
@@ -97,6 +101,7 @@ _BUILDERS: dict[str, Callable[[int], nn.Sequential]] = {
     "tiny-fc": _fc(16),
     "small-allcnn": _small_allcnn,
 }
+#: The names :func:`build` and :func:`spec` take.
 NAMES: tuple[str, ...] = tuple(SPECS)
 
 

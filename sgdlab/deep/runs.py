@@ -43,6 +43,10 @@ from .data import load
 from .device import Profile, profile
 from .models import spec
 
+__all__ = ["CONFIGS", "FILES", "RunConfig", "Trajectory", "find", "main", "run"]
+
+#: The arrays of a run, one ``.npy`` file each in its folder (attributes of
+#: :class:`Trajectory`).
 FILES = ("weights", "gradients", "grad_norm", "loss", "eval_grad_norm", "eval_loss")
 
 

@@ -31,6 +31,8 @@ from . import data, diffusion, train
 from .device import Profile, pick, profile
 from .models import from_checkpoint, spec
 
+__all__ = ["EXPERIMENTS", "PAPER", "Experiment", "SpectraRun", "experiment", "run"]
+
 #: The figures printed under Figs. 1-2: mean and standard deviation of the
 #: eigenvalues of D and rank(D) / d, per panel (network, data set).
 PAPER: dict[str, dict[str, float]] = {

@@ -42,6 +42,9 @@ from sgdlab.storage import atomic_write, digest
 from .device import pick
 from .models import ModelSpec, build, spec
 
+__all__ = ["FRACTIONS", "METRICS", "SCHEDULES", "TrainConfig", "TrainResult", "checkpoint_path",
+           "evaluate", "lr_factor", "train"]
+
 #: The learning-rate schedules :func:`train` takes (see :func:`lr_factor`).
 SCHEDULES: tuple[str, ...] = ("step", "cosine", "constant")
 #: The instants of Fig. 1: 20 %, 40 % and 100 % of training.

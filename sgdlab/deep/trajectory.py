@@ -38,6 +38,11 @@ from tqdm.auto import tqdm
 from sgdlab._typing import Array
 from sgdlab._validation import positive_int
 
+__all__ = ["HIGH", "LOW_CYCLES", "MIDDLE", "AR1Fit", "Comparison", "Summary", "analyse",
+           "autocorrelation", "binned", "brownian_like", "compare", "confidence_band", "fit_ar1",
+           "normalised_gradient", "outside_band", "periodogram", "simulate_ar1", "spectral_slope",
+           "summarise", "white_noise_like"]
+
 
 def _series(name: str, x: ArrayLike, min_length: int = 4) -> Array:
     """``x`` as a finite float array ``(k, n)`` of non-constant rows (one row if 1-D)."""
