@@ -30,10 +30,11 @@ from widgets._static import BlitCanvas
 __all__ = ["LOG_THRESHOLD_RANGE", "STATIC_LOG_THRESHOLDS", "Frame", "SpectrumExplorer",
            "compute_frame", "spectrum_explorer", "thresholded"]
 
-#: Range of log10(threshold / lambda_max) the threshold slider covers: from just
+#: Range of log10(threshold / lambda_max) the threshold slider covers, from just
 #: below numpy's rule (d eps32 is 10^-2.8 for small-lenet, 10^-3.3 for small-fc;
 #: below the rule the fast path's eigenvalues are only lower bounds) upwards.
 LOG_THRESHOLD_RANGE = (-3.5, -0.5)
+#: The thresholds precomputed for the static fallback of the built book.
 STATIC_LOG_THRESHOLDS = tuple(np.round(np.linspace(*LOG_THRESHOLD_RANGE, 13), 2))
 _BINS = 40
 

@@ -124,7 +124,7 @@ class TrajectoryExplorer(Explorer):
     Parameters
     ----------
     weights : ndarray, shape (C, d, n)
-        A run's snapshots (:attr:`sgdlab.deep.runs.Trajectory.weights`; a memory map
+        A run's snapshots (``weights`` of a :class:`sgdlab.deep.runs.Trajectory`; a memory map
         is read one series at a time).
     weight : int, default 0
         Initial weight index.

@@ -127,7 +127,7 @@ def build(name: str, num_classes: int | None = None) -> nn.Sequential:
         One of :data:`NAMES`: ``"small-lenet"``, ``"small-fc"``, ``"tiny-fc"``,
         ``"small-allcnn"``.
     num_classes : int, optional
-        Number of outputs; the network's default (:attr:`ModelSpec.num_classes`)
+        Number of outputs; the network's default (``num_classes`` of its :class:`ModelSpec`)
         if omitted, e.g. 100 for small-allcnn on CIFAR-100.
 
     Returns

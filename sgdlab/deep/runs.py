@@ -120,14 +120,14 @@ class RunConfig:
 
     @property
     def name(self) -> str:
-        """Folder name: readable, with a hash of every field but ``chunk``."""
+        """Folder name, readable, with a hash of every field but ``chunk``."""
         fields = dataclasses.asdict(self)
         del fields["chunk"]
         return (f"{self.model}-c{self.chains}-b{self.burn_in}-e{self.epochs}-"
                 f"{config_key(fields)}")
 
 
-#: The run of each scale: ``"cpu"`` fits the book's CPU budget, ``"full"`` is the paper's
+#: The run of each scale; ``"cpu"`` fits the book's CPU budget, ``"full"`` is the paper's
 #: (10^5 epochs, the first 10^3 a burn-in, then lr = 1e-3).
 CONFIGS: dict[Profile, RunConfig] = {
     "cpu": RunConfig(chains=4, burn_in=50, epochs=800, chunk=100),
