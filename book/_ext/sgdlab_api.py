@@ -8,11 +8,15 @@
 - autosummary writes a page per module into ``book/_api/`` and never deletes
   one; the glob of ``_toc.yml`` would still build the page of a module since
   removed or renamed, and fail on importing it.  Such pages are deleted first.
+- An explorer is an ipywidgets widget, whose ``__new__(*args, **kwargs)``
+  (from traitlets) autodoc takes for its signature; it gets the signature of
+  its own ``__init__`` instead.
 """
 
 from __future__ import annotations
 
 import importlib.util
+import inspect
 from pathlib import Path
 from typing import Any
 
@@ -43,10 +47,23 @@ def _drop_stale_pages(app: Sphinx) -> None:
             page.unlink()
 
 
+def _init_signature(app: Sphinx, what: str, name: str, obj: Any, options: Any,
+                    signature: str | None, return_annotation: str | None
+                    ) -> tuple[str, None] | None:
+    """The signature of a class's own ``__init__`` where autodoc found only ``*args, **kwargs``."""
+    if what != "class" or signature != "(*args, **kwargs)" or "__init__" not in vars(obj):
+        return None
+    init = inspect.signature(obj.__init__)
+    params = [p.replace(annotation=inspect.Parameter.empty)
+              for p in list(init.parameters.values())[1:]]
+    return str(init.replace(parameters=params, return_annotation=inspect.Signature.empty)), None
+
+
 def setup(app: Sphinx) -> dict[str, Any]:
     known = autosummary.WELL_KNOWN_ABBREVIATIONS
     autosummary.WELL_KNOWN_ABBREVIATIONS = known + tuple(
         a for a in _PAPER_ABBREVIATIONS if a not in known)
     # Before autosummary writes the pages (priority 500).
     app.connect("builder-inited", _drop_stale_pages, priority=400)
+    app.connect("autodoc-process-signature", _init_signature)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
