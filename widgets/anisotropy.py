@@ -28,14 +28,21 @@ from sgdlab.core.modes import ModeShift, mode_shift
 from widgets._explorer import Explorer, StaticSweep
 from widgets._static import BlitCanvas
 
+__all__ = ["BOX", "GRID", "STATIC_TEMPERATURES", "WELL", "AnisotropyExplorer", "Frame",
+           "anisotropy_explorer", "compute_frame"]
+
+#: The loss landscape of the explorer.
 WELL = TiltedWell(coupling=0.3, tilt=0.3)
+#: The box the steady state is computed on, one row per axis.
 BOX = [[-2.5, 2.5], [-2.5, 2.5]]
+#: The explorer's 48x48 cell grid on :data:`BOX`.
 GRID = cell_grid(BOX, 48)
-X, Y = GRID.centres
-F = WELL.f(GRID.points)
-LEVELS = np.linspace(0.05, 1.6, 9)
-ZOOM_LEVELS = np.linspace(0.002, 0.06, 8)
-ARROWS = (slice(2, None, 4), slice(2, None, 4))
+_X, _Y = GRID.centres
+_F = WELL.f(GRID.points)
+_LEVELS = np.linspace(0.05, 1.6, 9)
+_ZOOM_LEVELS = np.linspace(0.002, 0.06, 8)
+_ARROWS = (slice(2, None, 4), slice(2, None, 4))
+#: The temperatures precomputed for the static fallback of the built book.
 STATIC_TEMPERATURES = tuple(np.round(np.linspace(0.02, 0.5, 9), 3))
 
 
@@ -64,15 +71,15 @@ class _Scene:
     def __init__(self, dpi: float) -> None:
         self.fig = Figure(figsize=(10.0, 4.6), dpi=dpi, layout="constrained")
         self.ax, self.zoom = self.fig.subplots(1, 2)
-        f0 = F - F.min()
-        self.ax.contour(X, Y, f0.T, levels=LEVELS, colors="0.6", linewidths=0.8)
+        f0 = _F - _F.min()
+        self.ax.contour(_X, _Y, f0.T, levels=_LEVELS, colors="0.6", linewidths=0.8)
         centre = compute_frame(1.0, 0.0, 0.1).shift.minimum
-        self.zoom.contour(X, Y, f0.T, levels=ZOOM_LEVELS + f0.min(), colors="0.6",
+        self.zoom.contour(_X, _Y, f0.T, levels=_ZOOM_LEVELS + f0.min(), colors="0.6",
                           linewidths=0.8)
         self.ax.set(xlim=BOX[0], ylim=BOX[1], xlabel="$x_1$", ylabel="$x_2$", aspect="equal")
         self.zoom.set(xlim=(centre[0] - 0.3, centre[0] + 0.3),
                       ylim=(centre[1] - 0.3, centre[1] + 0.3), xlabel="$x_1$", aspect="equal")
-        gx, gy = np.meshgrid(X[ARROWS[0]], Y[ARROWS[1]], indexing="ij")
+        gx, gy = np.meshgrid(_X[_ARROWS[0]], _Y[_ARROWS[1]], indexing="ij")
         self.arrows = self.ax.quiver(gx, gy, np.zeros_like(gx), np.zeros_like(gy),
                                      color="tab:red", scale=6.0, width=0.004)
         (self.minimum,) = self.zoom.plot([centre[0]], [centre[1]], "x", color="k", ms=9,
@@ -80,22 +87,22 @@ class _Scene:
         (self.mode,) = self.zoom.plot([], [], "o", color="tab:red",
                                       label="most likely point")
         self.zoom.legend(loc="upper right", fontsize=8)
-        self.phi_lines = self.ax.contour(X, Y, f0.T, levels=LEVELS)
-        self.phi_zoom = self.zoom.contour(X, Y, f0.T, levels=ZOOM_LEVELS)
+        self.phi_lines = self.ax.contour(_X, _Y, f0.T, levels=_LEVELS)
+        self.phi_zoom = self.zoom.contour(_X, _Y, f0.T, levels=_ZOOM_LEVELS)
         self.canvas = BlitCanvas(self.fig, [self.arrows, self.mode, self.phi_lines,
                                             self.phi_zoom, self.ax.title, self.zoom.title])
 
     def _replace(self, old: Any, ax: Any, phi: NDArray[np.float64], levels: Any) -> Any:
-        new = ax.contour(X, Y, phi.T, levels=levels, cmap="viridis", linewidths=1.2)
+        new = ax.contour(_X, _Y, phi.T, levels=levels, cmap="viridis", linewidths=1.2)
         new.set_animated(True)
         self.canvas.dynamic[self.canvas.dynamic.index(old)] = new
         old.remove()
         return new
 
     def update(self, frame: Frame) -> None:
-        self.phi_lines = self._replace(self.phi_lines, self.ax, frame.phi, LEVELS)
-        self.phi_zoom = self._replace(self.phi_zoom, self.zoom, frame.phi, ZOOM_LEVELS)
-        j = np.where((frame.phi[ARROWS] <= LEVELS[-1])[..., None], frame.force[ARROWS], 0.0)
+        self.phi_lines = self._replace(self.phi_lines, self.ax, frame.phi, _LEVELS)
+        self.phi_zoom = self._replace(self.phi_zoom, self.zoom, frame.phi, _ZOOM_LEVELS)
+        j = np.where((frame.phi[_ARROWS] <= _LEVELS[-1])[..., None], frame.force[_ARROWS], 0.0)
         self.arrows.set_UVC(j[..., 0], j[..., 1])
         s = frame.shift
         self.mode.set_data([s.mode[0]], [s.mode[1]])

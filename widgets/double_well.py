@@ -29,9 +29,16 @@ from sgdlab.core.sde import euler_maruyama
 from widgets._explorer import Explorer, StaticSweep
 from widgets._static import BlitCanvas
 
+__all__ = ["BOX", "MAX_DT", "START", "STATIC_LAMS", "DoubleWellExplorer", "Frame", "compute_frame",
+           "double_well_explorer"]
+
+#: The box drawn, one row per axis.
 BOX = np.array([[-2.0, 2.0], [-2.0, 2.0]])
+#: Where the noise-free path and the particles start.
 START = np.array([0.0, 1.6])
+#: The largest Euler-Maruyama step of the particles.
 MAX_DT = 0.02
+#: The values of lambda precomputed for the static fallback of the built book.
 STATIC_LAMS = tuple(np.round(np.linspace(0.0, 2.0, 21), 2))
 
 

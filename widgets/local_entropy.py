@@ -22,13 +22,19 @@ from sgdlab.core.landscapes import local_entropy, wide_and_sharp
 from widgets._explorer import Explorer, StaticSweep
 from widgets._static import BlitCanvas
 
+__all__ = ["GRID", "STATIC_GAMMAS", "Frame", "LocalEntropyExplorer", "X", "compute_frame",
+           "local_entropy_explorer"]
+
+#: The 1-D grid of the loss and its local entropy.
 X = np.linspace(-6.0, 6.0, 481)
-VIEW = np.abs(X) <= 3.0
+_VIEW = np.abs(X) <= 3.0
+#: The 2-D grid of the local entropy in the plane.
 GRID = grid2d([[-5.0, 5.0], [-5.0, 5.0]], 201)
-VIEW_2D = [-3.0, 3.0, -3.0, 3.0]
+_VIEW_2D = [-3.0, 3.0, -3.0, 3.0]
+#: The values of gamma precomputed for the static fallback of the built book.
 STATIC_GAMMAS = tuple(np.round(np.geomspace(1e-3, 1.0, 13), 4))
-F_1D = wide_and_sharp(1).f(X)
-F_2D = wide_and_sharp(2).f(GRID.points)
+_F_1D = wide_and_sharp(1).f(X)
+_F_2D = wide_and_sharp(2).f(GRID.points)
 
 
 @dataclass(frozen=True)
@@ -46,11 +52,11 @@ class Frame:
 
 def compute_frame(gamma: float, beta: float) -> Frame:
     """Local entropy of the 1-D and 2-D wide-and-sharp landscapes, and the 1-D steady state."""
-    f_gamma = local_entropy(F_1D, gamma, X)
+    f_gamma = local_entropy(_F_1D, gamma, X)
     density = np.exp(-beta * (f_gamma - f_gamma.min()))
     density /= density.sum() * (X[1] - X[0])
     wide_mass = float(density[X < 0].sum() * (X[1] - X[0]))
-    f2 = local_entropy(F_2D, gamma, GRID)
+    f2 = local_entropy(_F_2D, gamma, GRID)
     i, k = np.unravel_index(np.argmin(f2), f2.shape)
     return Frame(gamma=gamma, beta=beta, f_gamma=f_gamma, density=density, wide_mass=wide_mass,
                  f_gamma_2d=f2, argmin_2d=np.array([GRID.x[i], GRID.y[k]]))
@@ -60,30 +66,30 @@ class _Scene:
     def __init__(self, dpi: float) -> None:
         self.fig = Figure(figsize=(11.0, 3.6), dpi=dpi, layout="constrained")
         self.ax_f, self.ax_rho, self.ax_2d = self.fig.subplots(1, 3)
-        self.ax_f.plot(X[VIEW], F_1D[VIEW], color="0.6", lw=1.2, label="$f$")
-        (self.f_line,) = self.ax_f.plot(X[VIEW], F_1D[VIEW], color="tab:blue", lw=1.8,
+        self.ax_f.plot(X[_VIEW], _F_1D[_VIEW], color="0.6", lw=1.2, label="$f$")
+        (self.f_line,) = self.ax_f.plot(X[_VIEW], _F_1D[_VIEW], color="tab:blue", lw=1.8,
                                         label="$f_\\gamma$")
         (self.f_min,) = self.ax_f.plot([], [], "o", color="tab:red", label="min $f_\\gamma$")
         self.ax_f.set(xlim=(-3, 3), ylim=(-1.8, 1.2), xlabel="$x$")
         self.ax_f.legend(loc="upper center", fontsize=8, ncols=3)
-        (self.rho_line,) = self.ax_rho.plot(X[VIEW], np.zeros(VIEW.sum()), color="tab:blue")
+        (self.rho_line,) = self.ax_rho.plot(X[_VIEW], np.zeros(_VIEW.sum()), color="tab:blue")
         self.ax_rho.set(xlim=(-3, 3), ylim=(0, 4), xlabel="$x$",
                         ylabel="$\\rho_\\gamma \\propto e^{-\\beta f_\\gamma}$")
         self.image = self.ax_2d.imshow(np.zeros((2, 2)), extent=[-5, 5, -5, 5], origin="lower",
                                        cmap="viridis", vmin=-1.6, vmax=1.0)
         (self.min_2d,) = self.ax_2d.plot([], [], "o", color="tab:red")
-        self.ax_2d.set(xlim=VIEW_2D[:2], ylim=VIEW_2D[2:], xlabel="$x_1$", ylabel="$x_2$")
+        self.ax_2d.set(xlim=_VIEW_2D[:2], ylim=_VIEW_2D[2:], xlabel="$x_1$", ylabel="$x_2$")
         self.canvas = BlitCanvas(self.fig, [self.f_line, self.f_min, self.rho_line, self.image,
                                             self.min_2d, self.ax_f.title, self.ax_rho.title,
                                             self.ax_2d.title])
 
     def update(self, frame: Frame) -> None:
-        self.f_line.set_ydata(frame.f_gamma[VIEW])
+        self.f_line.set_ydata(frame.f_gamma[_VIEW])
         k = np.argmin(frame.f_gamma)
         self.f_min.set_data([X[k]], [frame.f_gamma[k]])
         self.ax_f.set_title(f"γ = {frame.gamma:.3g}: min of f_γ at x = {X[k]:+.2f}",
                             fontsize=9)
-        self.rho_line.set_ydata(frame.density[VIEW])
+        self.rho_line.set_ydata(frame.density[_VIEW])
         self.ax_rho.set_title(f"β = {frame.beta:g}: mass of the wide basin "
                               f"{frame.wide_mass:.2f}", fontsize=9)
         self.image.set_data(frame.f_gamma_2d.T)

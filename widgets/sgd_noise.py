@@ -26,11 +26,20 @@ from sgdlab.core.sgd import CentredQuadratic, anisotropic_quadratic, covariance_
 from widgets._explorer import Explorer, StaticSweep
 from widgets._static import BlitCanvas
 
+__all__ = ["ETA_RANGE", "N_CHAINS", "N_EXAMPLES", "PROBLEM", "RELAXATION_TIMES", "STATIC_ETAS",
+           "Frame", "SGDNoiseExplorer", "burn_in", "compute_frame", "sgd_noise_explorer"]
+
+#: Examples of the quadratic problem (the largest batch size).
 N_EXAMPLES = 16
+#: SGD chains run for each frame.
 N_CHAINS = 400
+#: Range of the learning-rate slider.
 ETA_RANGE = (0.05, 1.0)
+#: The learning rates precomputed for the static fallback of the built book.
 STATIC_ETAS = tuple(np.round(np.geomspace(*ETA_RANGE, 13), 3))
+#: Burn-in of the chains, in relaxation times of the slowest direction.
 RELAXATION_TIMES = 3.0
+#: The quadratic problem SGD runs on.
 PROBLEM = anisotropic_quadratic(N_EXAMPLES)
 
 

@@ -27,12 +27,16 @@ from sgdlab.deep.diffusion import EPS32, Spectrum, moments
 from widgets._explorer import Explorer, StaticSweep
 from widgets._static import BlitCanvas
 
-#: Range of log10(threshold / lambda_max) the threshold slider covers: from just
+__all__ = ["LOG_THRESHOLD_RANGE", "STATIC_LOG_THRESHOLDS", "Frame", "SpectrumExplorer",
+           "compute_frame", "spectrum_explorer", "thresholded"]
+
+#: Range of log10(threshold / lambda_max) the threshold slider covers, from just
 #: below numpy's rule (d eps32 is 10^-2.8 for small-lenet, 10^-3.3 for small-fc;
 #: below the rule the fast path's eigenvalues are only lower bounds) upwards.
 LOG_THRESHOLD_RANGE = (-3.5, -0.5)
+#: The thresholds precomputed for the static fallback of the built book.
 STATIC_LOG_THRESHOLDS = tuple(np.round(np.linspace(*LOG_THRESHOLD_RANGE, 13), 2))
-BINS = 40
+_BINS = 40
 
 
 @dataclass(frozen=True)
@@ -120,7 +124,7 @@ def compute_frame(spectra: Mapping[float, Spectrum], network: str, instant: floa
     chosen = spectra[instant]
     top = max(s.eigenvalues[0] for s in spectra.values())
     edges = np.logspace(LOG_THRESHOLD_RANGE[0] + math.log10(top), math.log10(2 * top),
-                        BINS + 1)
+                        _BINS + 1)
     counts = {t: np.histogram(thresholded(s, log_threshold), edges)[0].astype(float)
               for t, s in spectra.items()}
     kept = thresholded(chosen, log_threshold)

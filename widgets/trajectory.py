@@ -24,9 +24,14 @@ from sgdlab.deep.trajectory import Comparison, compare
 from widgets._explorer import Explorer, StaticSweep
 from widgets._static import BlitCanvas
 
+__all__ = ["N_BINS", "STATIC_FRAMES", "Frame", "TrajectoryExplorer", "compute_frame",
+           "trajectory_explorer"]
+
+#: Logarithmic frequency bins of the periodograms.
 N_BINS = 30
+#: Frames precomputed for the static fallback of the built book.
 STATIC_FRAMES = 12
-POWER_RANGE = (1e-2, 1e2)
+_POWER_RANGE = (1e-2, 1e2)
 
 
 @dataclass(frozen=True)
@@ -63,7 +68,7 @@ class _Scene:
     def __init__(self, n: int, lag_limit: int, dpi: float) -> None:
         self.fig = Figure(figsize=(9.0, 3.8), dpi=dpi, layout="constrained")
         self.ax_fft, self.ax_acf = self.fig.subplots(1, 2)
-        self.ax_fft.set(xscale="log", yscale="log", xlim=(0.8 / n, 0.55), ylim=POWER_RANGE,
+        self.ax_fft.set(xscale="log", yscale="log", xlim=(0.8 / n, 0.55), ylim=_POWER_RANGE,
                         xlabel="frequency (cycles per epoch)",
                         ylabel="power of $x_{k+1} - x_k$ / variance")
         self.ax_fft.axhline(1.0, color="k", lw=0.8)
@@ -97,8 +102,8 @@ class _Scene:
             self.ax_fft.set_title(f"{name} never moves: no spectrum", fontsize=8)
             self.ax_acf.set_title("", fontsize=8)
             return
-        self.white.set_data(cmp.freqs, np.clip(cmp.white_power[0], *POWER_RANGE))
-        self.fft.set_data(cmp.freqs, np.clip(cmp.power[0], *POWER_RANGE))
+        self.white.set_data(cmp.freqs, np.clip(cmp.white_power[0], *_POWER_RANGE))
+        self.fft.set_data(cmp.freqs, np.clip(cmp.power[0], *_POWER_RANGE))
         lags = np.arange(frame.max_lag + 1)
         for line, values in ((self.acf, cmp.acf), (self.bm, cmp.brownian_acf),
                              (self.ou, cmp.ou_acf)):
@@ -119,7 +124,7 @@ class TrajectoryExplorer(Explorer):
     Parameters
     ----------
     weights : ndarray, shape (C, d, n)
-        A run's snapshots (:attr:`sgdlab.deep.runs.Trajectory.weights`; a memory map
+        A run's snapshots (``weights`` of a :class:`sgdlab.deep.runs.Trajectory`; a memory map
         is read one series at a time).
     weight : int, default 0
         Initial weight index.

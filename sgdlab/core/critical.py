@@ -18,6 +18,8 @@ from scipy import optimize
 from sgdlab import _validation as check
 from sgdlab._typing import Array
 
+__all__ = ["CriticalPoint", "classify", "find_zeros", "jacobian"]
+
 Field = Callable[[Array], ArrayLike]
 Kind = Literal["minimum", "maximum", "saddle", "spiral", "centre", "degenerate"]
 

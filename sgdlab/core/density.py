@@ -10,6 +10,8 @@ from numpy.typing import ArrayLike
 from sgdlab import _validation as check
 from sgdlab._typing import Array
 
+__all__ = ["cell_masses", "total_variation", "total_variation_null"]
+
 
 def cell_masses(log_density: Callable[[Array], ArrayLike], x_edges: ArrayLike,
                 y_edges: ArrayLike, order: int = 10) -> Array:

@@ -18,6 +18,8 @@ from scipy import integrate, stats
 from sgdlab import _validation as check
 from sgdlab._typing import Array
 
+__all__ = ["PowerLaw", "descent_flow", "radial_decay", "winding_rate"]
+
 
 def descent_flow(
     grad: Callable[[Array], ArrayLike],

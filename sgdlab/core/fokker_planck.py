@@ -41,9 +41,11 @@ from sgdlab import _validation as check
 from sgdlab._typing import Array
 from sgdlab.core.grid import CellGrid, gradient
 
+__all__ = ["MAX_CELL_MASS", "FokkerPlanck", "Solution", "fokker_planck", "kl_divergence"]
+
 Field = Callable[[Array], ArrayLike]
 
-#: Largest share of the steady state's mass one cell may hold: beyond it the
+#: Largest share of the steady state's mass one cell may hold; beyond it the
 #: grid cannot resolve the density, and :meth:`FokkerPlanck.steady_state` refuses.
 MAX_CELL_MASS = 0.25
 

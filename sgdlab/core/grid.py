@@ -11,6 +11,8 @@ from numpy.typing import ArrayLike
 from sgdlab import _validation as check
 from sgdlab._typing import Array
 
+__all__ = ["CellGrid", "Grid2D", "cell_grid", "curl", "divergence", "gradient", "grid2d"]
+
 
 @dataclass(frozen=True)
 class Grid2D:

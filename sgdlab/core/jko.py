@@ -45,6 +45,9 @@ from sgdlab import _validation as check
 from sgdlab._typing import Array
 from sgdlab.core.grid import CellGrid
 
+__all__ = ["density_quantiles", "entropic_jko_flow", "entropic_jko_step", "jko_flow", "jko_step",
+           "levels", "w2_grid", "w2_quantiles"]
+
 Scalar1D = Callable[[Array], ArrayLike]
 
 

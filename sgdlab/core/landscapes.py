@@ -18,6 +18,9 @@ from sgdlab import _validation as check
 from sgdlab._typing import Array
 from sgdlab.core.grid import Grid2D
 
+__all__ = ["DoubleWell", "GaussianWells", "TiltedWell", "anisotropic_diffusion", "double_well",
+           "local_entropy", "swirling_diffusion", "wide_and_sharp"]
+
 
 @dataclass(frozen=True)
 class DoubleWell:

@@ -18,6 +18,8 @@ from scipy import linalg
 from sgdlab import _validation as check
 from sgdlab._typing import Array
 
+__all__ = ["Decomposition", "decompose"]
+
 
 @dataclass(frozen=True)
 class Decomposition:

@@ -16,6 +16,8 @@ from numpy.typing import ArrayLike
 from sgdlab import _validation as check
 from sgdlab._typing import Array
 
+__all__ = ["fit", "hessian", "loss", "per_example_grads"]
+
 
 def _design(features: ArrayLike, labels: ArrayLike) -> tuple[Array, Array]:
     a = np.asarray(features, dtype=float)

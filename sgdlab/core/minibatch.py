@@ -20,6 +20,10 @@ from numpy.typing import ArrayLike, NDArray
 from sgdlab import _validation as check
 from sgdlab._typing import Array
 
+__all__ = ["covariance", "diffusion_matrix", "enumerate_covariance",
+           "paper_covariance_without_replacement", "sample_batch_means", "sample_batches",
+           "variance_factor"]
+
 
 def _grads(grads: ArrayLike) -> Array:
     """Per-example gradients as a finite ``(N, d)`` float array."""

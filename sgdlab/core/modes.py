@@ -23,6 +23,9 @@ from sgdlab._typing import Array
 from sgdlab.core.fokker_planck import FokkerPlanck
 from sgdlab.core.grid import CellGrid
 
+__all__ = ["LineFit", "ModeShift", "fit_line", "high_density_region", "mode_shift",
+           "potential_spread", "refine_max"]
+
 _OFFSETS = np.array([(a, b) for a in (-1, 0, 1) for b in (-1, 0, 1)], dtype=float)
 
 

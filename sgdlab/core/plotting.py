@@ -19,6 +19,9 @@ from sgdlab.core.grid import grid2d
 if TYPE_CHECKING:
     from sgdlab.deep.diffusion import Spectrum
 
+__all__ = ["INSTANT_GREYS", "KIND_STYLE", "draw_flow", "draw_spectra", "draw_streamlets",
+           "draw_zeros", "line_widths", "streamlets"]
+
 #: Grey of each instant of training in Figs. 1-2 (darker is later, as in the paper).
 INSTANT_GREYS: dict[float, str] = {0.2: "0.7", 0.4: "0.4", 1.0: "0.0"}
 

@@ -17,6 +17,8 @@ from tqdm.auto import tqdm
 from sgdlab import _validation as check
 from sgdlab._typing import Array
 
+__all__ = ["Path", "euler_maruyama"]
+
 Drift = Callable[[Array], ArrayLike]
 Diffusion = Callable[[Array], ArrayLike]
 

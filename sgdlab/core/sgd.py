@@ -22,6 +22,9 @@ from sgdlab import _validation as check
 from sgdlab._typing import Array
 from sgdlab.core.minibatch import covariance, diffusion_matrix, sample_batches
 
+__all__ = ["CentredQuadratic", "LinearLeastSquares", "anisotropic_quadratic", "covariance_ellipse",
+           "lyapunov_covariance", "sgd", "sgd_covariance", "variance_z_scores"]
+
 BatchGradient = Callable[[Array, NDArray[np.intp]], ArrayLike]
 
 

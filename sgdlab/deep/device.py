@@ -14,7 +14,10 @@ from typing import Literal
 
 import torch
 
+__all__ = ["PROFILES", "pick", "profile"]
+
 Profile = Literal["cpu", "full"]
+#: The scales :func:`profile` knows.
 PROFILES: tuple[Profile, ...] = ("cpu", "full")
 
 

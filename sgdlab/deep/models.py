@@ -196,7 +196,7 @@ def _small_allcnn(num_classes: int) -> nn.Sequential:
     return nn.Sequential(*layers, nn.AvgPool2d(8), nn.Flatten())
 
 
-#: The :class:`ModelSpec` of each network, by name.
+#: The spec of each network, by name.
 SPECS: dict[str, ModelSpec] = {
     "small-lenet": ModelSpec("small-lenet", (1, 28, 28), "mnist", {"mnist": 10}),
     "small-fc": ModelSpec("small-fc", (1, 7, 7), "mnist7", {"mnist7": 10}),
@@ -210,7 +210,7 @@ _BUILDERS: dict[str, Callable[[int], nn.Sequential]] = {
     "tiny-fc": _fc(16),
     "small-allcnn": _small_allcnn,
 }
-#: The names :func:`build` takes.
+#: The names :func:`build` and :func:`spec` take.
 NAMES: tuple[str, ...] = tuple(SPECS)
 
 
@@ -236,9 +236,8 @@ def build(name: str, num_classes: int | None = None) -> nn.Sequential:
         One of :data:`NAMES`: ``"small-lenet"``, ``"small-fc"``, ``"tiny-fc"``,
         ``"small-allcnn"``.
     num_classes : int, optional
-        Number of outputs; the network's default (:attr:`ModelSpec.num_classes`)
-        if omitted; 100 for small-allcnn on CIFAR-100
-        (:meth:`ModelSpec.num_classes_on`).
+        Number of outputs; the network's default (``num_classes`` of its :class:`ModelSpec`)
+        if omitted; 100 for small-allcnn on CIFAR-100 (:meth:`ModelSpec.num_classes_on`).
 
     Returns
     -------

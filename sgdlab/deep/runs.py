@@ -44,6 +44,10 @@ from .data import load
 from .device import Profile, profile
 from .models import spec
 
+__all__ = ["CONFIGS", "FILES", "RunConfig", "Trajectory", "find", "main", "run"]
+
+#: The arrays of a run, one ``.npy`` file each in its folder (attributes of
+#: :class:`Trajectory`).
 FILES = ("weights", "gradients", "grad_norm", "loss", "eval_grad_norm", "eval_loss")
 
 
@@ -117,14 +121,14 @@ class RunConfig:
 
     @property
     def name(self) -> str:
-        """Folder name: readable, with a hash of every field but ``chunk``."""
+        """Folder name, readable, with a hash of every field but ``chunk``."""
         fields = dataclasses.asdict(self)
         del fields["chunk"]
         return (f"{self.model}-c{self.chains}-b{self.burn_in}-e{self.epochs}-"
                 f"{config_key(fields)}")
 
 
-#: The run of each scale: ``"cpu"`` fits the book's CPU budget, ``"full"`` is the paper's
+#: The run of each scale; ``"cpu"`` fits the book's CPU budget, ``"full"`` is the paper's
 #: (10^5 epochs, the first 10^3 a burn-in, then lr = 1e-3).
 CONFIGS: dict[Profile, RunConfig] = {
     "cpu": RunConfig(chains=4, burn_in=50, epochs=800, chunk=100),

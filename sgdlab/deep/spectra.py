@@ -34,8 +34,8 @@ from .models import from_checkpoint, spec
 
 __all__ = ["EXPERIMENTS", "PAPER", "Experiment", "SpectraRun", "experiment", "run"]
 
-#: The figures printed under Figs. 1-2: mean and standard deviation of the
-#: eigenvalues of D and rank(D) / d, per panel (network, data set).
+#: The figures printed under Figs. 1-2, per panel (network, data set); the mean
+#: and standard deviation of the eigenvalues of D and rank(D) / d.
 PAPER: dict[str, dict[str, float]] = {
     "small-lenet": {"mean": 0.3e-3, "std": 2.11e-3, "rank_fraction": 0.018},
     "small-fc": {"mean": 0.9e-3, "std": 18.5e-3, "rank_fraction": 0.006},

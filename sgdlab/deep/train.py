@@ -46,7 +46,7 @@ __all__ = ["FRACTIONS", "METRICS", "SCHEDULES", "TrainConfig", "TrainResult", "c
 
 #: The learning-rate schedules :func:`train` takes (see :func:`lr_factor`).
 SCHEDULES: tuple[str, ...] = ("step", "cosine", "constant")
-#: The instants of Fig. 1: 20 %, 40 % and 100 % of training.
+#: The instants of Fig. 1, at 20 %, 40 % and 100 % of training.
 FRACTIONS: tuple[float, ...] = (0.2, 0.4, 1.0)
 #: The per-epoch metrics :func:`train` records.
 METRICS: tuple[str, ...] = ("train_loss", "train_accuracy", "test_loss", "test_accuracy",

@@ -38,6 +38,11 @@ from tqdm.auto import tqdm
 from sgdlab._typing import Array
 from sgdlab._validation import positive_int
 
+__all__ = ["HIGH", "LOW_CYCLES", "MIDDLE", "AR1Fit", "Comparison", "Summary", "analyse",
+           "autocorrelation", "binned", "brownian_like", "compare", "confidence_band", "fit_ar1",
+           "normalised_gradient", "outside_band", "periodogram", "simulate_ar1", "spectral_slope",
+           "summarise", "white_noise_like"]
+
 
 def _series(name: str, x: ArrayLike, min_length: int = 4) -> Array:
     """``x`` as a finite float array ``(k, n)`` of non-constant rows (one row if 1-D)."""
@@ -338,12 +343,13 @@ def analyse(weights: NDArray[np.floating], nlags: int, n_bins: int = 30, seed: i
 
     Weights that never change (their increments all zero: e.g. a bias that
     BatchNorm cancels) have no spectrum; they are left out, and
-    :attr:`Comparison.rows` says which series were kept.
+    the ``rows`` of the :class:`Comparison` say which series were kept.
 
     Parameters
     ----------
     weights : ndarray, shape (C, d, n)
-        A run's snapshots (:attr:`sgdlab.deep.runs.Trajectory.weights`, a memory map).
+        A run's snapshots (``weights`` of a :class:`sgdlab.deep.runs.Trajectory`, a
+        memory map).
     nlags, n_bins, seed
         As in :func:`compare`; block ``j`` uses seed ``seed + j``.
     block : int, default 256
@@ -372,11 +378,15 @@ def analyse(weights: NDArray[np.floating], nlags: int, n_bins: int = 30, seed: i
     return Comparison.concat(parts)
 
 
-#: Frequency bands of :func:`summarise`, in cycles per epoch for a run of n epochs: the
-#: lowest (periods longer than n/3), the middle (periods from 20 epochs to n/10) and the
-#: highest (periods shorter than 5 epochs).
+# Frequency bands of summarise, for a run of n epochs.
+#: Top of the lowest band of :func:`summarise`, in cycles per run of n epochs (the
+#: band's periods are longer than n/3).
 LOW_CYCLES = 3
+#: The middle band of :func:`summarise`, from ``MIDDLE[0]`` cycles per run to
+#: ``MIDDLE[1]`` cycles per epoch (periods from n/10 down to 20 epochs).
 MIDDLE = (10, 0.05)
+#: Bottom of the highest band of :func:`summarise`, in cycles per epoch (periods
+#: shorter than 5 epochs).
 HIGH = 0.2
 
 
