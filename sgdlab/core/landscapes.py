@@ -355,6 +355,37 @@ def swirling_diffusion(x: ArrayLike, strength: float = 0.3) -> Array:
     return np.stack([np.stack([np.ones_like(off), off], -1), np.stack([off, d22], -1)], -2)
 
 
+def rotation(angle: float) -> Array:
+    r"""The rotation :math:`R_\theta` of the plane by ``angle``, counter-clockwise.
+
+    .. math::
+        R_\theta = \begin{pmatrix}\cos\theta & -\sin\theta\\
+                                  \sin\theta & \cos\theta\end{pmatrix},
+
+    so that :math:`R_\theta\,\mathrm{diag}(a, b)\,R_\theta^\top` has the
+    eigenvalue :math:`a` along :math:`(\cos\theta, \sin\theta)`: how the
+    course turns a Hessian or a diffusion matrix off the axes (Remark 25).
+
+    Parameters
+    ----------
+    angle : float
+        :math:`\theta` in radians.
+
+    Returns
+    -------
+    ndarray, shape (2, 2)
+
+    Examples
+    --------
+    >>> rotation(np.pi / 2).round(12) + 0.0
+    array([[ 0., -1.],
+           [ 1.,  0.]])
+    """
+    theta = check.finite_scalar("angle", angle)
+    c, s = math.cos(theta), math.sin(theta)
+    return np.array([[c, -s], [s, c]])
+
+
 def anisotropic_diffusion(ratio: float, angle: float) -> Array:
     r"""A constant diffusion matrix with eigenvalues 1 and ``ratio``, turned by ``angle``.
 
@@ -377,6 +408,5 @@ def anisotropic_diffusion(ratio: float, angle: float) -> Array:
     ndarray, shape (2, 2)
     """
     r = check.positive_scalar("ratio", ratio)
-    c, s = math.cos(check.finite_scalar("angle", angle)), math.sin(angle)
-    rot = np.array([[c, -s], [s, c]])
+    rot = rotation(angle)
     return rot @ np.diag([1.0, r]) @ rot.T
