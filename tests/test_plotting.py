@@ -1,7 +1,8 @@
 import matplotlib.pyplot as plt
 import numpy as np
+import pytest
 
-from sgdlab.core.plotting import draw_trajectories
+from sgdlab.core.plotting import draw_trajectories, markdown_table
 from sgdlab.deep.trajectory import compare
 
 
@@ -23,3 +24,14 @@ def test_draw_trajectories_draws_the_three_panels_of_fig3():
     np.testing.assert_array_equal(ax_c.lines[0].get_xdata(), np.arange(1, 51))
     assert ax_c.lines[-1].get_xdata()[0] == 10
     plt.close(fig)
+
+
+def test_markdown_table_is_exact():
+    table = markdown_table([("small-fc", "0.60 %", ""), ("a|b", 1.5, None)], ("net", "rank", "x"))
+    assert table == ("| net | rank | x |\n| --- | --- | --- |\n| small-fc | 0.60 % |  |\n"
+                     "| a\\|b | 1.5 | None |")
+    assert markdown_table([], ["only"]) == "| only |\n| --- |"
+    with pytest.raises(ValueError, match="row 0 has 1 cells"):
+        markdown_table([("a",)], ("x", "y"))
+    with pytest.raises(ValueError, match="header"):
+        markdown_table([], ())

@@ -1,9 +1,9 @@
-"""Drawing helpers shared by the chapters and the explorers (matplotlib)."""
+"""Drawing helpers shared by the chapters and the explorers (matplotlib), and their tables."""
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -241,3 +241,41 @@ def draw_trajectories(axes: Sequence[Axes], cmp: Comparison, grad_norm: ArrayLik
     ax_c.set(xlabel="epoch", ylabel=r"$\|\nabla f(x_k)\| / \sqrt{d}$",
              title="(c) full gradient, every chain; burn-in dashed")
     ax_c.legend(fontsize=8)
+
+
+def markdown_table(rows: Iterable[Sequence[object]], header: Sequence[str]) -> str:
+    r"""A Markdown (GitHub-flavoured) table, for :class:`IPython.display.Markdown`.
+
+    Cells are written with :func:`str`, so numbers should be formatted
+    before; a ``|`` inside a cell is escaped.
+
+    Parameters
+    ----------
+    rows : iterable of sequences
+        One sequence of cells per row, each as long as ``header``.
+    header : sequence of str
+        The column titles.
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> print(markdown_table([("small-fc", "0.60 %")], ("network", "rank / d")))
+    | network | rank / d |
+    | --- | --- |
+    | small-fc | 0.60 % |
+    """
+    if not header:
+        raise ValueError("header must name at least one column")
+
+    def line(cells: Sequence[object]) -> str:
+        return "| " + " | ".join(str(c).replace("|", r"\|") for c in cells) + " |"
+
+    lines = [line(header), line(["---"] * len(header))]
+    for k, row in enumerate(rows):
+        if len(row) != len(header):
+            raise ValueError(f"row {k} has {len(row)} cells, the header {len(header)}")
+        lines.append(line(row))
+    return "\n".join(lines)
