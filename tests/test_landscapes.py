@@ -5,7 +5,7 @@ import pytest
 from scipy import integrate
 
 from sgdlab.core.grid import divergence, gradient, grid2d
-from sgdlab.core.landscapes import double_well, rotation
+from sgdlab.core.landscapes import double_well, quarter_turn, rotation
 
 LAMS = (0.0, 0.5, 1.5)
 rng = np.random.default_rng(0)
@@ -220,3 +220,13 @@ def test_rotation_is_the_counter_clockwise_turn_of_the_plane():
     np.testing.assert_allclose(rotation(0.7) @ rotation(0.7).T, np.eye(2), atol=1e-16)
     with pytest.raises(ValueError):
         rotation(np.nan)
+
+
+def test_quarter_turn_is_the_rotation_by_a_right_angle_without_round_off():
+    v = rng.normal(size=(5, 3, 2))
+    turned = quarter_turn(v)
+    np.testing.assert_array_equal(turned, np.stack([-v[..., 1], v[..., 0]], axis=-1))
+    np.testing.assert_allclose(turned, v @ rotation(np.pi / 2).T, atol=1e-15)
+    np.testing.assert_array_equal(np.einsum("...i,...i", turned, v), 0.0)
+    with pytest.raises(ValueError, match="shape"):
+        quarter_turn(np.ones(3))

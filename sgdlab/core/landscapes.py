@@ -57,7 +57,7 @@ class DoubleWell:
         r"""Stationary current :math:`J_{ss}` of Example 19, for :math:`\rho_{ss} = e^{-\Phi}`."""
         x = check.field_points("x", x, 2)
         r2 = x[..., 0] ** 2 + x[..., 1] ** 2
-        return np.exp(-(r2**2) / 4.0)[..., None] * _rotate(x)
+        return np.exp(-(r2**2) / 4.0)[..., None] * quarter_turn(x)
 
     def j(self, x: ArrayLike) -> Array:
         r"""Force :math:`j(x) = \lambda e^{\Phi(x)} J_{ss}(x)`, shape ``(..., 2)``.
@@ -112,7 +112,7 @@ class DoubleWell:
         return self.lam * math.pi**1.5 / self.normalizer
 
     def _j(self, x: Array) -> Array:
-        return (self.lam * np.exp(self._log_j_gain(x)))[..., None] * _rotate(x)
+        return (self.lam * np.exp(self._log_j_gain(x)))[..., None] * quarter_turn(x)
 
     @staticmethod
     def _log_j_gain(x: Array) -> Array:
@@ -124,9 +124,24 @@ def _grad_phi(x: Array) -> Array:
     return np.stack([x[..., 0] * (x[..., 0] ** 2 - 1.0), x[..., 1]], axis=-1)
 
 
-def _rotate(x: Array) -> Array:
-    """Rotate vectors by +90 degrees: ``(x1, x2) -> (-x2, x1)``."""
-    return np.stack([-x[..., 1], x[..., 0]], axis=-1)
+def quarter_turn(v: ArrayLike) -> Array:
+    r"""Vectors turned by +90 degrees, :math:`R v = (-v_2, v_1)`, shape ``(..., 2)``.
+
+    The :func:`rotation` by :math:`\pi/2` without its round-off
+    (:math:`\cos(\pi/2) \ne 0` in floating point): Example 19's current
+    :math:`J_{ss}` is a radial profile times :math:`R x`, and :math:`R\nabla\Phi`
+    is orthogonal to :math:`\nabla\Phi` exactly.
+
+    Examples
+    --------
+    >>> quarter_turn([[1.0, 2.0], [0.0, -3.0]])
+    array([[-2.,  1.],
+           [ 3.,  0.]])
+    """
+    v = np.asarray(v, dtype=float)
+    if v.shape[-1:] != (2,):
+        raise ValueError(f"v must have shape (..., 2), got {v.shape}")
+    return np.stack([-v[..., 1], v[..., 0]], axis=-1)
 
 
 def double_well(lam: float) -> DoubleWell:
