@@ -10,8 +10,6 @@ from numpy.typing import ArrayLike
 from sgdlab import _validation as check
 from sgdlab._typing import Array
 
-__all__ = ["cell_masses", "gibbs", "total_variation", "total_variation_null"]
-
 
 def gibbs(values: ArrayLike, volume: float, beta: float = 1.0) -> Array:
     r"""The Gibbs density :math:`e^{-\beta u}/Z` of cell values :math:`u`, normalised on the cells.
