@@ -2,8 +2,8 @@ import numpy as np
 import pytest
 from scipy import linalg, stats
 
-from sgdlab.core.fokker_planck import fokker_planck, kl_divergence
-from sgdlab.core.grid import cell_grid
+from sgdlab.core.fokker_planck import assumption4, fokker_planck, kl_divergence
+from sgdlab.core.grid import cell_grid, grid2d
 
 
 def double_well_1d(x):
@@ -154,3 +154,21 @@ def test_grid_too_coarse_for_the_box_is_refused():
     fp = fokker_planck(grid, 100.0, f=lambda x: 0.5 * (x**2).sum(axis=-1))
     with pytest.raises(ValueError, match="too coarse"):
         fp.steady_state()
+
+
+def test_assumption4_on_linear_forces_is_exact():
+    grid = grid2d([[-1.0, 2.0], [-1.5, 1.0]], (7, 9))
+    x, y = grid.points[..., 0], grid.points[..., 1]
+    grad_phi = grid.points                                 # Phi = |x|^2 / 2
+    turn = assumption4(np.stack([-y, x], axis=-1), grad_phi, grid)
+    np.testing.assert_allclose(turn.div_j, 0.0, atol=1e-14)  # a rotation: Assumption 4 holds
+    np.testing.assert_array_equal(turn.j_dot_grad_phi, 0.0)
+    sides = assumption4(np.stack([2 * x + y, 3 * x - y], axis=-1), grad_phi, grid)
+    np.testing.assert_allclose(sides.div_j, 1.0, atol=1e-13)
+    np.testing.assert_allclose(sides.j_dot_grad_phi, 2 * x**2 + 4 * x * y - y**2, atol=1e-15)
+    np.testing.assert_allclose(sides.stationarity(2.0),
+                               1.0 - 2.0 * (2 * x**2 + 4 * x * y - y**2), atol=1e-13)
+    with pytest.raises(ValueError, match="grad_phi"):
+        assumption4(grid.points, grid.points[..., :1], grid)
+    with pytest.raises(ValueError, match="beta"):
+        sides.stationarity(0.0)

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from sgdlab.core.density import cell_masses, total_variation, total_variation_null
+from sgdlab.core.density import cell_masses, gibbs, total_variation, total_variation_null
 from sgdlab.core.grid import curl, divergence, gradient, grid2d
 
 
@@ -43,3 +43,16 @@ def test_total_variation_null_shrinks_like_root_n():
     masses = np.full((10, 10), 0.01)
     small, large = (np.median(total_variation_null(masses, n, rng=0)) for n in (400, 40_000))
     assert small / large == pytest.approx(10.0, rel=0.1)
+
+
+def test_gibbs_is_exp_minus_beta_u_over_z():
+    np.testing.assert_allclose(gibbs([0.0, np.log(2.0)], 0.5), [4 / 3, 2 / 3], rtol=1e-15)
+    # beta scales the values; a shift of the values changes nothing, even far from zero
+    u = np.array([[0.0, 0.5], [1.0, 2.0]])
+    np.testing.assert_allclose(gibbs(u, 0.1, beta=3.0), gibbs(3.0 * u + 1e3, 0.1), rtol=1e-13)
+    cold = gibbs([1000.0, 1001.0], 1.0, beta=600.0)       # exp(-600 u) underflows unshifted
+    assert cold[0] == 1.0 and cold[1] == pytest.approx(np.exp(-600.0), rel=1e-12)
+    assert gibbs(u, 0.1).sum() * 0.1 == pytest.approx(1.0, abs=1e-15)
+    for bad in ({"values": []}, {"values": [0.0, np.nan]}, {"volume": 0.0}, {"beta": -1.0}):
+        with pytest.raises(ValueError):
+            gibbs(**{"values": [0.0, 1.0], "volume": 1.0, **bad})

@@ -5,7 +5,7 @@ import pytest
 from scipy import integrate
 
 from sgdlab.core.grid import divergence, gradient, grid2d
-from sgdlab.core.landscapes import double_well
+from sgdlab.core.landscapes import double_well, quarter_turn, rotation
 
 LAMS = (0.0, 0.5, 1.5)
 rng = np.random.default_rng(0)
@@ -209,3 +209,24 @@ def test_tilted_well_gradient_and_swirling_diffusion():
         TiltedWell(1.0, 0.0)
     with pytest.raises(ValueError, match="strength"):
         swirling_diffusion(x, 0.5)
+
+
+def test_rotation_is_the_counter_clockwise_turn_of_the_plane():
+    np.testing.assert_array_equal(rotation(0.0), np.eye(2))
+    np.testing.assert_allclose(rotation(np.pi / 2), [[0.0, -1.0], [1.0, 0.0]], atol=1e-16)
+    c, s = np.sqrt(3) / 2, 0.5
+    np.testing.assert_allclose(rotation(np.pi / 6), [[c, -s], [s, c]], rtol=1e-15)
+    np.testing.assert_allclose(rotation(0.3) @ rotation(0.4), rotation(0.7), rtol=1e-15)
+    np.testing.assert_allclose(rotation(0.7) @ rotation(0.7).T, np.eye(2), atol=1e-16)
+    with pytest.raises(ValueError):
+        rotation(np.nan)
+
+
+def test_quarter_turn_is_the_rotation_by_a_right_angle_without_round_off():
+    v = rng.normal(size=(5, 3, 2))
+    turned = quarter_turn(v)
+    np.testing.assert_array_equal(turned, np.stack([-v[..., 1], v[..., 0]], axis=-1))
+    np.testing.assert_allclose(turned, v @ rotation(np.pi / 2).T, atol=1e-15)
+    np.testing.assert_array_equal(np.einsum("...i,...i", turned, v), 0.0)
+    with pytest.raises(ValueError, match="shape"):
+        quarter_turn(np.ones(3))

@@ -5,7 +5,7 @@ import pytest
 from scipy import stats
 
 from sgdlab.core.fokker_planck import fokker_planck
-from sgdlab.core.grid import cell_grid
+from sgdlab.core.grid import cell_grid, grid2d
 from sgdlab.core.landscapes import TiltedWell, anisotropic_diffusion
 from sgdlab.core.modes import (
     fit_line,
@@ -36,8 +36,19 @@ def test_refine_max_rejects_bad_input():
     u[5, 5] = np.nan
     with pytest.raises(ValueError, match="NaN"):
         refine_max(u, GRID)
-    with pytest.raises(ValueError, match="2-D CellGrid"):
-        refine_max(np.zeros(10), cell_grid([[0.0, 1.0]], 10))
+    with pytest.raises(ValueError, match="CellGrid"):
+        refine_max(np.zeros((10, 10)), grid2d([[0.0, 1.0], [0.0, 1.0]], 10))
+
+
+def test_refine_max_in_one_dimension_is_the_vertex_of_the_parabola():
+    line = cell_grid([[-1.0, 3.0]], 40)
+    x = line.centres[0]
+    np.testing.assert_allclose(refine_max(-2.0 * (x - 1.2345) ** 2 + 7.0, line), [1.2345],
+                               rtol=0, atol=1e-12)
+    u = np.cos(x)                                  # largest at cell 10, x = 0.05
+    lo, mid, hi = u[9:12]
+    vertex = x[10] + line.spacing[0] * (lo - hi) / (2 * (lo - 2 * mid + hi))
+    np.testing.assert_allclose(refine_max(u, line), [vertex], rtol=0, atol=1e-14)
 
 
 def test_isotropic_gap_is_the_fit_error_at_every_beta():

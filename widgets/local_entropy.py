@@ -17,6 +17,7 @@ import numpy as np
 from matplotlib.figure import Figure
 from numpy.typing import NDArray
 
+from sgdlab.core.density import gibbs
 from sgdlab.core.grid import grid2d
 from sgdlab.core.landscapes import local_entropy, wide_and_sharp
 from widgets._explorer import Explorer, StaticSweep
@@ -53,9 +54,9 @@ class Frame:
 def compute_frame(gamma: float, beta: float) -> Frame:
     """Local entropy of the 1-D and 2-D wide-and-sharp landscapes, and the 1-D steady state."""
     f_gamma = local_entropy(_F_1D, gamma, X)
-    density = np.exp(-beta * (f_gamma - f_gamma.min()))
-    density /= density.sum() * (X[1] - X[0])
-    wide_mass = float(density[X < 0].sum() * (X[1] - X[0]))
+    h = X[1] - X[0]
+    density = gibbs(f_gamma, h, beta)
+    wide_mass = float(density[X < 0].sum() * h)
     f2 = local_entropy(_F_2D, gamma, GRID)
     i, k = np.unravel_index(np.argmin(f2), f2.shape)
     return Frame(gamma=gamma, beta=beta, f_gamma=f_gamma, density=density, wide_mass=wide_mass,

@@ -3,14 +3,16 @@
 Modules, one idea each:
 
 - :mod:`~sgdlab.core.landscapes`: loss landscapes (Example 19's double well, wells
-  for local entropy, a tilted well), diffusion fields, local entropy (Section V-C).
+  for local entropy, a tilted well), diffusion fields, rotations of the plane, local
+  entropy (Section V-C).
 - :mod:`~sgdlab.core.sde`: Euler-Maruyama simulation of continuous-time SGD (eq. 3).
 - :mod:`~sgdlab.core.critical`: zeros of vector fields and their types.
 - :mod:`~sgdlab.core.dynamics`: noise-free flows and their long-time behaviour.
 - :mod:`~sgdlab.core.grid`: grids and finite-difference operators in the plane.
-- :mod:`~sgdlab.core.density`: histograms of samples against exact densities.
+- :mod:`~sgdlab.core.density`: Gibbs densities on cells, histograms of samples against
+  exact densities.
 - :mod:`~sgdlab.core.fokker_planck`: a conservative finite-volume solver of eq. (FP)
-  in 1-D and 2-D, its steady state, free energy and current.
+  in 1-D and 2-D, its steady state, free energy and current; Assumption 4 on a grid.
 - :mod:`~sgdlab.core.jko`: JKO steps (Corollary 8), exact in 1-D, entropic in 2-D.
 - :mod:`~sgdlab.core.linear`: the decomposition F = (D + Q) U of Lemma 20.
 - :mod:`~sgdlab.core.modes`: the most likely point of a steady state and its shift
@@ -20,7 +22,8 @@ Modules, one idea each:
 - :mod:`~sgdlab.core.sgd`: discrete SGD chains and their stationary covariances
   (discrete and continuous Lyapunov equations, Lemma 2).
 - :mod:`~sgdlab.core.logistic`: logistic regression with per-example gradients.
-- :mod:`~sgdlab.core.plotting`: drawing helpers shared by chapters and explorers.
+- :mod:`~sgdlab.core.plotting`: drawing helpers (Figs. 1-4) and Markdown tables shared by
+  chapters and explorers.
 
 Modules are imported on first use: ``import sgdlab.core`` is cheap.
 """

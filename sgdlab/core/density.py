@@ -1,4 +1,4 @@
-"""Histograms of samples against an exact density in the plane."""
+"""Gibbs densities on cells, and histograms of samples against an exact density in the plane."""
 
 from __future__ import annotations
 
@@ -10,7 +10,44 @@ from numpy.typing import ArrayLike
 from sgdlab import _validation as check
 from sgdlab._typing import Array
 
-__all__ = ["cell_masses", "total_variation", "total_variation_null"]
+__all__ = ["cell_masses", "gibbs", "total_variation", "total_variation_null"]
+
+
+def gibbs(values: ArrayLike, volume: float, beta: float = 1.0) -> Array:
+    r"""The Gibbs density :math:`e^{-\beta u}/Z` of cell values :math:`u`, normalised on the cells.
+
+    :math:`Z = \sum_c e^{-\beta u_c}\,|c|`, so that the result integrates to
+    one with the cell volume :math:`|c|`.  With :math:`u = \Phi` it is the
+    steady state :math:`\rho_{ss} = e^{-\beta\Phi}/Z` of eq. (6); with
+    :math:`u = f` the steady state for isotropic noise (Lemma 6), and the
+    minimiser of :math:`\mathbb{E}_\rho[f] - \beta^{-1}H(\rho)`.  The values
+    are shifted by their minimum first, so that a low temperature does not
+    underflow.
+
+    Parameters
+    ----------
+    values : array_like
+        :math:`u` at the cells (any shape), finite.
+    volume : float
+        Cell volume :math:`|c|` (length in 1-D, area in 2-D), > 0.
+    beta : float, default 1.0
+        Inverse temperature, > 0.
+
+    Returns
+    -------
+    ndarray, shape of ``values``
+
+    Examples
+    --------
+    >>> gibbs([0.0, np.log(2.0)], volume=0.5)
+    array([1.33333333, 0.66666667])
+    """
+    u = np.asarray(values, dtype=float)
+    if u.size == 0 or not np.all(np.isfinite(u)):
+        raise ValueError("values must be a non-empty array of finite numbers")
+    volume = check.positive_scalar("volume", volume)
+    rho = np.exp(-check.positive_scalar("beta", beta) * (u - u.min()))
+    return rho / (rho.sum() * volume)
 
 
 def cell_masses(log_density: Callable[[Array], ArrayLike], x_edges: ArrayLike,

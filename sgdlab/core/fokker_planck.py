@@ -39,9 +39,10 @@ from scipy.sparse import linalg as splinalg
 
 from sgdlab import _validation as check
 from sgdlab._typing import Array
-from sgdlab.core.grid import CellGrid, gradient
+from sgdlab.core.grid import CellGrid, Grid2D, divergence, gradient
 
-__all__ = ["MAX_CELL_MASS", "FokkerPlanck", "Solution", "fokker_planck", "kl_divergence"]
+__all__ = ["MAX_CELL_MASS", "Assumption4", "FokkerPlanck", "Solution", "assumption4",
+           "fokker_planck", "kl_divergence"]
 
 Field = Callable[[Array], ArrayLike]
 
@@ -287,6 +288,58 @@ def kl_divergence(rho: ArrayLike, sigma: ArrayLike, volume: float) -> float:
     if np.any(sigma[pos] <= 0):
         raise ValueError("sigma must be positive wherever rho is")
     return float(np.sum(rho[pos] * np.log(rho[pos] / sigma[pos])) * volume)
+
+
+@dataclass(frozen=True)
+class Assumption4:
+    r"""The two sides of Assumption 4 for a force :math:`j` on a grid (:func:`assumption4`).
+
+    Attributes
+    ----------
+    div_j : ndarray, shape grid.shape
+        :math:`\nabla\cdot j`, zero under Assumption 4.
+    j_dot_grad_phi : ndarray, shape grid.shape
+        :math:`j\cdot\nabla\Phi`, zero under Assumption 4 (eq. A5).
+    """
+
+    div_j: Array
+    j_dot_grad_phi: Array
+
+    def stationarity(self, beta: float) -> Array:
+        r""":math:`\nabla\cdot j - \beta\,j\cdot\nabla\Phi`, which is
+        :math:`e^{\beta\Phi}\,\nabla\cdot(j e^{-\beta\Phi})`.
+
+        Zero wherever :math:`e^{-\beta\Phi}` is steady, :math:`J_{ss} = j\rho_{ss}`
+        (eq. A4) being divergence-free, whether Assumption 4 holds or not.
+        """
+        return self.div_j - check.positive_scalar("beta", beta) * self.j_dot_grad_phi
+
+
+def assumption4(j: ArrayLike, grad_phi: ArrayLike, grid: Grid2D | CellGrid) -> Assumption4:
+    r"""Assumption 4's :math:`\nabla\cdot j` and :math:`j\cdot\nabla\Phi` on a grid.
+
+    The assumption asks for :math:`\nabla\cdot j = 0`; with eq. (A4) it gives
+    :math:`j\cdot\nabla\Phi = 0` (eq. A5).  The divergence is taken by
+    second-order differences (:func:`sgdlab.core.grid.divergence`).
+
+    Parameters
+    ----------
+    j : array_like, shape grid.shape + (d,)
+        The force of eq. (8), e.g. :meth:`FokkerPlanck.force` or a closed form.
+    grad_phi : array_like, shape grid.shape + (d,)
+        :math:`\nabla\Phi` at the same points.
+    grid : Grid2D or CellGrid
+
+    Returns
+    -------
+    Assumption4
+    """
+    j = np.asarray(j, dtype=float)
+    grad_phi = np.asarray(grad_phi, dtype=float)
+    if grad_phi.shape != j.shape:
+        raise ValueError(f"grad_phi must have the shape of j {j.shape}, got {grad_phi.shape}")
+    return Assumption4(div_j=divergence(j, grid),
+                       j_dot_grad_phi=np.einsum("...i,...i->...", j, grad_phi))
 
 
 def _entropy(rho: Array, volume: float) -> float:

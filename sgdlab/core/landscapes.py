@@ -19,7 +19,7 @@ from sgdlab._typing import Array
 from sgdlab.core.grid import Grid2D
 
 __all__ = ["DoubleWell", "GaussianWells", "TiltedWell", "anisotropic_diffusion", "double_well",
-           "local_entropy", "swirling_diffusion", "wide_and_sharp"]
+           "local_entropy", "quarter_turn", "rotation", "swirling_diffusion", "wide_and_sharp"]
 
 
 @dataclass(frozen=True)
@@ -60,7 +60,7 @@ class DoubleWell:
         r"""Stationary current :math:`J_{ss}` of Example 19, for :math:`\rho_{ss} = e^{-\Phi}`."""
         x = check.field_points("x", x, 2)
         r2 = x[..., 0] ** 2 + x[..., 1] ** 2
-        return np.exp(-(r2**2) / 4.0)[..., None] * _rotate(x)
+        return np.exp(-(r2**2) / 4.0)[..., None] * quarter_turn(x)
 
     def j(self, x: ArrayLike) -> Array:
         r"""Force :math:`j(x) = \lambda e^{\Phi(x)} J_{ss}(x)`, shape ``(..., 2)``.
@@ -115,7 +115,7 @@ class DoubleWell:
         return self.lam * math.pi**1.5 / self.normalizer
 
     def _j(self, x: Array) -> Array:
-        return (self.lam * np.exp(self._log_j_gain(x)))[..., None] * _rotate(x)
+        return (self.lam * np.exp(self._log_j_gain(x)))[..., None] * quarter_turn(x)
 
     @staticmethod
     def _log_j_gain(x: Array) -> Array:
@@ -127,9 +127,24 @@ def _grad_phi(x: Array) -> Array:
     return np.stack([x[..., 0] * (x[..., 0] ** 2 - 1.0), x[..., 1]], axis=-1)
 
 
-def _rotate(x: Array) -> Array:
-    """Rotate vectors by +90 degrees: ``(x1, x2) -> (-x2, x1)``."""
-    return np.stack([-x[..., 1], x[..., 0]], axis=-1)
+def quarter_turn(v: ArrayLike) -> Array:
+    r"""Vectors turned by +90 degrees, :math:`R v = (-v_2, v_1)`, shape ``(..., 2)``.
+
+    The :func:`rotation` by :math:`\pi/2` without its round-off
+    (:math:`\cos(\pi/2) \ne 0` in floating point): Example 19's current
+    :math:`J_{ss}` is a radial profile times :math:`R x`, and :math:`R\nabla\Phi`
+    is orthogonal to :math:`\nabla\Phi` exactly.
+
+    Examples
+    --------
+    >>> quarter_turn([[1.0, 2.0], [0.0, -3.0]])
+    array([[-2.,  1.],
+           [ 3.,  0.]])
+    """
+    v = np.asarray(v, dtype=float)
+    if v.shape[-1:] != (2,):
+        raise ValueError(f"v must have shape (..., 2), got {v.shape}")
+    return np.stack([-v[..., 1], v[..., 0]], axis=-1)
 
 
 def double_well(lam: float) -> DoubleWell:
@@ -359,6 +374,37 @@ def swirling_diffusion(x: ArrayLike, strength: float = 0.3) -> Array:
     return np.stack([np.stack([np.ones_like(off), off], -1), np.stack([off, d22], -1)], -2)
 
 
+def rotation(angle: float) -> Array:
+    r"""The rotation :math:`R_\theta` of the plane by ``angle``, counter-clockwise.
+
+    .. math::
+        R_\theta = \begin{pmatrix}\cos\theta & -\sin\theta\\
+                                  \sin\theta & \cos\theta\end{pmatrix},
+
+    so that :math:`R_\theta\,\mathrm{diag}(a, b)\,R_\theta^\top` has the
+    eigenvalue :math:`a` along :math:`(\cos\theta, \sin\theta)`: how the
+    course turns a Hessian or a diffusion matrix off the axes (Remark 25).
+
+    Parameters
+    ----------
+    angle : float
+        :math:`\theta` in radians.
+
+    Returns
+    -------
+    ndarray, shape (2, 2)
+
+    Examples
+    --------
+    >>> rotation(np.pi / 2).round(12) + 0.0
+    array([[ 0., -1.],
+           [ 1.,  0.]])
+    """
+    theta = check.finite_scalar("angle", angle)
+    c, s = math.cos(theta), math.sin(theta)
+    return np.array([[c, -s], [s, c]])
+
+
 def anisotropic_diffusion(ratio: float, angle: float) -> Array:
     r"""A constant diffusion matrix with eigenvalues 1 and ``ratio``, turned by ``angle``.
 
@@ -381,6 +427,5 @@ def anisotropic_diffusion(ratio: float, angle: float) -> Array:
     ndarray, shape (2, 2)
     """
     r = check.positive_scalar("ratio", ratio)
-    c, s = math.cos(check.finite_scalar("angle", angle)), math.sin(angle)
-    rot = np.array([[c, -s], [s, c]])
+    rot = rotation(angle)
     return rot @ np.diag([1.0, r]) @ rot.T

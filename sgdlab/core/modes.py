@@ -11,6 +11,7 @@ temperatures.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -33,10 +34,11 @@ def refine_max(u: ArrayLike, grid: CellGrid) -> Array:
     r"""Location of the maximum of a cell field, below the cell size.
 
     Fits :math:`q(x) = c_0 + g\cdot(x - x_c) + \tfrac12 (x - x_c)^\top H (x - x_c)`
-    by least squares to the 3x3 cells around the largest cell :math:`x_c` and
-    returns the vertex :math:`x_c - H^{-1}g`.  Exact when ``u`` is a quadratic
-    (e.g. :math:`\log\rho` of a Gaussian); for a smooth field the error is
-    :math:`O(h^2)` in the cell size.
+    by least squares to the :math:`3^d` cells around the largest cell
+    :math:`x_c` and returns the vertex :math:`x_c - H^{-1}g`; in one
+    dimension the fit is the parabola through the three cells.  Exact when
+    ``u`` is a quadratic (e.g. :math:`\log\rho` of a Gaussian); for a smooth
+    field the error is :math:`O(h^2)` in the cell size.
 
     Parameters
     ----------
@@ -44,36 +46,51 @@ def refine_max(u: ArrayLike, grid: CellGrid) -> Array:
         Cell values, e.g. :math:`\log\rho_{ss}` (fitting the log of a density
         makes the fit exact for a Gaussian peak).
     grid : CellGrid
-        A 2-D cell grid.
+        A 1-D or 2-D cell grid.
 
     Returns
     -------
-    ndarray, shape (2,)
+    ndarray, shape (grid.dim,)
 
     Raises
     ------
     ValueError
-        If ``grid`` is not 2-D, ``u`` has the wrong shape or non-finite values,
-        the largest cell touches the boundary, or the fit is not concave there.
+        If ``grid`` is not a CellGrid, ``u`` has the wrong shape or non-finite
+        values, the largest cell touches the boundary, or the fit is not
+        concave there.
+
+    Examples
+    --------
+    >>> from sgdlab.core.grid import cell_grid
+    >>> line = cell_grid([[0.0, 1.0]], 10)
+    >>> refine_max(-(line.centres[0] - 0.33) ** 2, line).round(12)
+    array([0.33])
     """
-    if not isinstance(grid, CellGrid) or grid.dim != 2:
-        raise ValueError("grid must be a 2-D CellGrid")
+    if not isinstance(grid, CellGrid):
+        raise ValueError(f"grid must be a CellGrid, got {type(grid).__name__}")
     u = np.asarray(u, dtype=float)
     if u.shape != grid.shape:
         raise ValueError(f"u must have shape {grid.shape}, got {u.shape}")
     if not np.all(np.isfinite(u)):
         raise ValueError("u contains NaN or infinite entries")
-    i, k = np.unravel_index(int(np.argmax(u)), u.shape)
-    if not (0 < i < u.shape[0] - 1 and 0 < k < u.shape[1] - 1):
+    centre = np.unravel_index(int(np.argmax(u)), u.shape)
+    if not all(0 < i < n - 1 for i, n in zip(centre, u.shape, strict=True)):
         raise ValueError("u is largest on the boundary of the grid; enlarge the box")
-    d = _OFFSETS * np.array(grid.spacing)
-    design = np.column_stack([np.ones(9), d[:, 0], d[:, 1],
-                              d[:, 0] ** 2 / 2, d[:, 0] * d[:, 1], d[:, 1] ** 2 / 2])
-    coef = np.linalg.lstsq(design, u[i - 1:i + 2, k - 1:k + 2].ravel(), rcond=None)[0]
-    hess = np.array([[coef[3], coef[4]], [coef[4], coef[5]]])
+    d = grid.dim
+    steps = np.array(list(itertools.product((-1, 0, 1), repeat=d)), dtype=float)
+    steps *= np.array(grid.spacing)
+    pairs = list(itertools.combinations_with_replacement(range(d), 2))
+    design = np.column_stack([np.ones(len(steps)), steps]
+                             + [steps[:, a] * steps[:, b] / (2 if a == b else 1)
+                                for a, b in pairs])
+    window = u[tuple(slice(i - 1, i + 2) for i in centre)].ravel()
+    coef = np.linalg.lstsq(design, window, rcond=None)[0]
+    hess = np.empty((d, d))
+    for (a, b), c in zip(pairs, coef[1 + d:], strict=True):
+        hess[a, b] = hess[b, a] = c
     if np.linalg.eigvalsh(hess).max() >= 0:
         raise ValueError("the quadratic fit around the largest cell of u is not concave")
-    return grid.points[i, k] - np.linalg.solve(hess, coef[1:3])
+    return grid.points[centre] - np.linalg.solve(hess, coef[1:1 + d])
 
 
 @dataclass(frozen=True)

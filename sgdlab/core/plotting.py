@@ -1,9 +1,9 @@
-"""Drawing helpers shared by the chapters and the explorers (matplotlib)."""
+"""Drawing helpers shared by the chapters and the explorers (matplotlib), and their tables."""
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -18,9 +18,10 @@ from sgdlab.core.grid import grid2d
 
 if TYPE_CHECKING:
     from sgdlab.deep.diffusion import Spectrum
+    from sgdlab.deep.trajectory import Comparison
 
 __all__ = ["INSTANT_GREYS", "KIND_STYLE", "draw_flow", "draw_spectra", "draw_streamlets",
-           "draw_zeros", "line_widths", "streamlets"]
+           "draw_trajectories", "draw_zeros", "line_widths", "markdown_table", "streamlets"]
 
 #: Grey of each instant of training in Figs. 1-2 (darker is later, as in the paper).
 INSTANT_GREYS: dict[float, str] = {0.2: "0.7", 0.4: "0.4", 1.0: "0.0"}
@@ -188,3 +189,100 @@ def draw_spectra(ax: Axes, by_instant: Mapping[float, Spectrum], title: str) -> 
                  f"rank {100 * final.rank_fraction:.2f} %")
     ax.title.set_fontsize(9)
     ax.legend(fontsize=8)
+
+
+def draw_trajectories(axes: Sequence[Axes], cmp: Comparison, grad_norm: ArrayLike,
+                      eval_grad_norm: ArrayLike, burn_in: int) -> None:
+    r"""The three panels of Fig. 3 (Remarks 17-18), each against its baseline.
+
+    (a) The binned periodogram of the increments :math:`x^i_{k+1} - x^i_k`
+    over their variance, mean and 16-84 % quantiles over weights, against
+    white noise; (b) the autocorrelation of :math:`x^i_k`, mean and one
+    standard deviation over weights, against Brownian motion with the same
+    increments and the fitted AR(1) (Ornstein-Uhlenbeck) process, with the
+    99 % band dotted; (c) :math:`\|\nabla f(x_k)\|/\sqrt d` of every chain
+    with BatchNorm on the whole data set and in eval mode, the end of the
+    burn-in dashed.
+
+    Parameters
+    ----------
+    axes : sequence of three Axes
+    cmp : Comparison
+        The tests of :func:`sgdlab.deep.trajectory.analyse`.
+    grad_norm, eval_grad_norm : array_like, shape (chains, epochs)
+        The normalised full gradient (:func:`~sgdlab.deep.trajectory.normalised_gradient`)
+        with BatchNorm on all the examples and in eval mode, one row per chain.
+    burn_in : int
+        Epochs before the first snapshot.
+    """
+    ax_a, ax_b, ax_c = axes
+    for power, colour, label in ((cmp.white_power, "0.5", "white noise"),
+                                 (cmp.power, "tab:blue", "SGD")):
+        ax_a.fill_between(cmp.freqs, *np.quantile(power, [0.16, 0.84], axis=0), color=colour,
+                          alpha=0.25, lw=0)
+        ax_a.plot(cmp.freqs, power.mean(axis=0), ".-", color=colour, label=label)
+    ax_a.set(xscale="log", yscale="log", xlabel="frequency (cycles per epoch)",
+             ylabel="power of $x_{k+1} - x_k$ / variance",
+             title="(a) increments: mean, 16-84 % of weights")
+    ax_a.legend(fontsize=8)
+    lags = np.arange(cmp.acf.shape[1])
+    for acfs, colour, label in ((cmp.brownian_acf, "tab:orange", "Brownian motion"),
+                                (cmp.ou_acf, "tab:green", "AR(1) / OU fitted"),
+                                (cmp.acf, "tab:blue", "SGD")):
+        mean, std = acfs.mean(axis=0), acfs.std(axis=0)
+        ax_b.fill_between(lags, mean - std, mean + std, color=colour, alpha=0.2, lw=0)
+        ax_b.plot(lags, mean, color=colour, label=label)
+    for sign in (1, -1):
+        ax_b.axhline(sign * cmp.band, color="tab:red", ls=":", lw=1)
+    ax_b.set(xlabel="lag (epochs)", ylabel="autocorrelation of $x_k$",
+             title="(b) autocorrelation, 99 % band dotted")
+    ax_b.legend(fontsize=8)
+    for norms, colour, label in ((grad_norm, "tab:blue",
+                                  "BatchNorm on all N (the loss SGD follows)"),
+                                 (eval_grad_norm, "tab:purple", "eval mode (running statistics)")):
+        norms = np.asarray(norms, dtype=float)
+        ax_c.semilogy(np.arange(1, norms.shape[1] + 1), norms.T, color=colour, lw=0.6,
+                      alpha=0.6)
+        ax_c.plot([], [], color=colour, label=label)
+    ax_c.axvline(burn_in, color="k", ls="--", lw=0.8)
+    ax_c.set(xlabel="epoch", ylabel=r"$\|\nabla f(x_k)\| / \sqrt{d}$",
+             title="(c) full gradient, every chain; burn-in dashed")
+    ax_c.legend(fontsize=8)
+
+
+def markdown_table(rows: Iterable[Sequence[object]], header: Sequence[str]) -> str:
+    r"""A Markdown (GitHub-flavoured) table, for :class:`IPython.display.Markdown`.
+
+    Cells are written with :func:`str`, so numbers should be formatted
+    before; a ``|`` inside a cell is escaped.
+
+    Parameters
+    ----------
+    rows : iterable of sequences
+        One sequence of cells per row, each as long as ``header``.
+    header : sequence of str
+        The column titles.
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> print(markdown_table([("small-fc", "0.60 %")], ("network", "rank / d")))
+    | network | rank / d |
+    | --- | --- |
+    | small-fc | 0.60 % |
+    """
+    if not header:
+        raise ValueError("header must name at least one column")
+
+    def line(cells: Sequence[object]) -> str:
+        return "| " + " | ".join(str(c).replace("|", r"\|") for c in cells) + " |"
+
+    lines = [line(header), line(["---"] * len(header))]
+    for k, row in enumerate(rows):
+        if len(row) != len(header):
+            raise ValueError(f"row {k} has {len(row)} cells, the header {len(header)}")
+        lines.append(line(row))
+    return "\n".join(lines)

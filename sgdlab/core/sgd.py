@@ -20,6 +20,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from sgdlab import _validation as check
 from sgdlab._typing import Array
+from sgdlab.core.landscapes import rotation
 from sgdlab.core.minibatch import covariance, diffusion_matrix, sample_batches
 
 __all__ = ["CentredQuadratic", "LinearLeastSquares", "anisotropic_quadratic", "covariance_ellipse",
@@ -245,8 +246,7 @@ def anisotropic_quadratic(n: int = 32, rng: int | np.random.Generator = 0) -> Ce
     first axis, so that :math:`D` is anisotropic and not proportional to :math:`H`.
     """
     n = check.positive_int("n", n)
-    angle = np.pi / 6
-    rot = np.array([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]])
+    rot = rotation(np.pi / 6)
     hessian = rot @ np.diag([1.0, 0.25]) @ rot.T
     centres = np.random.default_rng(rng).normal(size=(n, 2)) * [1.0, 0.35]
     return CentredQuadratic(hessian=0.5 * (hessian + hessian.T), centres=centres)
