@@ -17,7 +17,7 @@ from sgdlab.core.critical import CriticalPoint
 from sgdlab.core.grid import grid2d
 
 if TYPE_CHECKING:
-    from sgdlab.deep.diffusion import Spectrum
+    from sgdlab.deep.eigenspectrum import Spectrum
 
 #: Grey of each instant of training in Figs. 1-2 (darker is later, as in the paper).
 INSTANT_GREYS: dict[float, str] = {0.2: "0.7", 0.4: "0.4", 1.0: "0.0"}
