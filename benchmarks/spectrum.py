@@ -44,6 +44,7 @@ import torch
 
 from sgdlab.core import minibatch
 from sgdlab.deep import data, diffusion, models
+from sgdlab.deep.eigenspectrum import Spectrum, numerical_rank
 
 MODEL = "small-lenet"
 N_SMALL, N_BIG = 5_000, 17_000
@@ -77,7 +78,7 @@ def baseline(n: int) -> tuple[np.ndarray, dict[str, float]]:
     return eigenvalues, times
 
 
-def fast(n: int) -> diffusion.Spectrum:
+def fast(n: int) -> Spectrum:
     x, y = data.load(models.spec(MODEL).dataset, n=n, device="cpu")
     return diffusion.spectrum(network(), x, y, method="fast", device="cpu")
 
@@ -113,7 +114,7 @@ def main() -> None:
     ratio = total / small.seconds
     print(f"ratio baseline / fast at N = {N_SMALL}: {ratio:.1f} "
           f"(target >= 30: {'met' if ratio >= 30 else 'MISSED'})")
-    rank = diffusion.numerical_rank(eigenvalues, small.d)
+    rank = numerical_rank(eigenvalues, small.d)
     m = min(rank, small.rank)
     gap = np.max(np.abs(small.eigenvalues[:m] - eigenvalues[:m]) / eigenvalues[:m])
     print(f"ranks: fast {small.rank}, baseline {rank}; largest relative difference of the "

@@ -109,7 +109,7 @@ def box(name: str, value: ArrayLike, dim: int | None = None) -> NDArray[np.float
     return arr
 
 
-def labelled_examples(x: torch.Tensor, y: torch.Tensor, num_classes: int, *,
+def labelled_examples(x: torch.Tensor, y: torch.Tensor, num_classes: int | None, *,
                       shape: tuple[int, ...] | None = None, xname: str = "x",
                       yname: str = "y") -> int:
     """Check a labelled data set of torch tensors and return its number of examples n.
@@ -122,7 +122,8 @@ def labelled_examples(x: torch.Tensor, y: torch.Tensor, num_classes: int, *,
     y : torch.Tensor
         Labels: an int64 tensor of shape ``(n,)`` holding classes
         ``0, ..., num_classes - 1``.
-    num_classes : int
+    num_classes : int or None
+        The number of classes; None leaves the range of the labels to the caller.
     shape : tuple of int, optional
         The shape of one input; any, of at least one dimension, if omitted.
     xname, yname : str
@@ -140,7 +141,7 @@ def labelled_examples(x: torch.Tensor, y: torch.Tensor, num_classes: int, *,
     """
     import torch
 
-    classes = positive_int("num_classes", num_classes)
+    classes = None if num_classes is None else positive_int("num_classes", num_classes)
     want = "..." if shape is None else ", ".join(map(str, shape))
     if not isinstance(x, torch.Tensor) or not x.is_floating_point() or x.ndim == 0 \
             or len(x) == 0 or (x.ndim < 2 if shape is None else x.shape[1:] != tuple(shape)):
@@ -155,7 +156,7 @@ def labelled_examples(x: torch.Tensor, y: torch.Tensor, num_classes: int, *,
     if not bool(torch.isfinite(x).all()):
         raise ValueError(f"{xname} contains NaN or infinite entries")
     low, high = int(y.min()), int(y.max())
-    if low < 0 or high >= classes:
+    if classes is not None and (low < 0 or high >= classes):
         raise ValueError(f"{yname} must hold classes 0..{classes - 1}, got values in "
                          f"[{low}, {high}]")
     return n

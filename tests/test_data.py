@@ -8,10 +8,10 @@ import numpy as np
 import pytest
 import torch
 
-import sgdlab.deep.data as data
 from sgdlab.deep.data import (
     CIFAR,
     FILES,
+    _download,
     augment,
     cifar_dir,
     global_contrast_normalize,
@@ -20,6 +20,7 @@ from sgdlab.deep.data import (
     mnist_dir,
     read_cifar,
     read_idx,
+    registry,
     zca_fit,
 )
 
@@ -151,10 +152,10 @@ def test_read_cifar_gives_the_written_pixels(tmp_path):
 
 def test_load_cifar_shapes_labels_and_whitening(tmp_path):
     written = fake_cifar(tmp_path, "cifar100", per_file=40)
-    data._cifar_whitening.cache_clear()
+    registry._cifar_whitening.cache_clear()
     x, y = load("cifar100", root=tmp_path, device="cpu")
     xt, yt = load("cifar100", "test", n=7, root=tmp_path, device="cpu")
-    assert data._cifar_whitening.cache_info().misses == 1  # one fit for both splits
+    assert registry._cifar_whitening.cache_info().misses == 1  # one fit for both splits
     assert x.shape == (40, 3, 32, 32) and xt.shape == (7, 3, 32, 32) and x.dtype == torch.float32
     assert y.tolist() == written["train"][1].tolist()
     assert yt.tolist() == written["test"][1][:7].tolist()
@@ -216,7 +217,7 @@ def test_global_contrast_normalize():
 
 @pytest.mark.parametrize("name", ["cifar10", "cifar100"])
 def test_missing_cifar_says_what_to_fetch_and_where(name, tmp_path, monkeypatch):
-    monkeypatch.setattr(data, "_online", lambda url: False)  # no download, torchvision or not
+    monkeypatch.setattr(_download, "_online", lambda url: False)  # no download, torchvision or not
     with pytest.raises(FileNotFoundError) as err:
         load(name, root=tmp_path)
     message = str(err.value)
@@ -280,10 +281,10 @@ def test_missing_mnist_is_downloaded_through_torchvision(tmp_path, monkeypatch):
                 (raw / name).write_bytes((source / name).read_bytes())
 
     fake = SimpleNamespace(datasets=SimpleNamespace(MNIST=FakeMNIST))
-    monkeypatch.setattr(data, "torchvision_or_none", lambda: fake)
-    monkeypatch.setattr(data, "_online", lambda url, timeout=3.0: True)
+    monkeypatch.setattr(_download, "torchvision_or_none", lambda: fake)
+    monkeypatch.setattr(_download, "_online", lambda url, timeout=3.0: True)
     images, _ = load_mnist("test", root=tmp_path)
     assert images.shape == (10_000, 28, 28) and (tmp_path / "MNIST" / "raw").is_dir()
-    monkeypatch.setattr(data, "_online", lambda url, timeout=3.0: False)
+    monkeypatch.setattr(_download, "_online", lambda url, timeout=3.0: False)
     with pytest.raises(FileNotFoundError, match="does not answer"):
         load_mnist("train", root=tmp_path / "elsewhere")

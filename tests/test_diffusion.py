@@ -10,7 +10,7 @@ import torch
 
 from sgdlab.__main__ import main
 from sgdlab.core import minibatch
-from sgdlab.deep import data, diffusion, models
+from sgdlab.deep import data, diffusion, eigenspectrum, gradients, models
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -28,7 +28,7 @@ def net_and_data(name, n, seed=0):
 def test_per_example_gradients_match_a_backward_loop(name):
     net, x, y = net_and_data(name, 6)
     net.train()                                  # evaluation mode must be used, then restored
-    grads = diffusion.per_example_gradients(net, x, y, chunk_size=4, device="cpu")
+    grads = gradients.per_example_gradients(net, x, y, chunk_size=4, device="cpu")
     assert net.training and grads.shape == (6, models.count_parameters(net))
     assert grads.dtype == torch.float32
     net.eval()
@@ -39,10 +39,10 @@ def test_per_example_gradients_match_a_backward_loop(name):
         assert (loop - grads[k]).abs().max() <= 1e-6
 
 
-def test_diffusion_matrix_is_eq2_symmetric_psd_with_the_right_trace():
+def test_dense_diffusion_is_eq2_symmetric_psd_with_the_right_trace():
     net, x, y = net_and_data("tiny-fc", 300)
-    g = diffusion.per_example_gradients(net, x, y, device="cpu")
-    dense = diffusion.diffusion_matrix(g, device="cpu")
+    g = gradients.per_example_gradients(net, x, y, device="cpu")
+    dense = diffusion.dense_diffusion(g, device="cpu")
     assert dense.dtype == torch.float64 and torch.equal(dense, dense.T)
     ev = torch.linalg.eigvalsh(dense)
     assert ev.min() >= -1e-12 * ev.max()
@@ -59,7 +59,7 @@ def test_diffusion_matrix_is_eq2_symmetric_psd_with_the_right_trace():
 @pytest.mark.parametrize(("name", "n"), [("tiny-fc", 1500), ("small-fc", 400)])
 def test_fast_and_exact_spectra_agree(name, n):
     net, x, y = net_and_data(name, n)
-    g = diffusion.per_example_gradients(net, x, y, device="cpu")
+    g = gradients.per_example_gradients(net, x, y, device="cpu")
     exact = diffusion.spectrum_of(g, method="exact", device="cpu")
     fast = diffusion.spectrum_of(g, method="fast", device="cpu")
     assert exact.eigenvalues.shape == (exact.d,) and fast.eigenvalues.size > fast.rank
@@ -75,7 +75,7 @@ def test_fast_and_exact_spectra_agree(name, n):
 def test_gradients_recomputed_per_pass_give_the_held_spectrum(monkeypatch):
     net, x, y = net_and_data("tiny-fc", 700)
     held = diffusion.spectrum(net, x, y, device="cpu", chunk_size=256)
-    monkeypatch.setattr(diffusion, "HOLD_BYTES", 0)
+    monkeypatch.setattr(gradients, "HOLD_BYTES", 0)
     streamed = diffusion.spectrum(net, x, y, device="cpu", chunk_size=256)
     assert streamed.rank == held.rank and streamed.n == 700
     np.testing.assert_allclose(streamed.nonzero, held.nonzero, rtol=1e-5)
@@ -90,14 +90,14 @@ def test_rank_rule_is_numpys_matrix_rank():
     for lam in spectra:
         m32 = ((basis * lam) @ basis.T).astype(np.float32)
         ev = np.linalg.eigvalsh(m32.astype(np.float64))
-        assert diffusion.numerical_rank(ev, d) == np.linalg.matrix_rank(m32)
-    assert diffusion.numerical_rank(ev, d) == 5
-    assert diffusion.rank_threshold(2.0, d) == 2.0 * d * np.finfo(np.float32).eps
+        assert eigenspectrum.numerical_rank(ev, d) == np.linalg.matrix_rank(m32)
+    assert eigenspectrum.numerical_rank(ev, d) == 5
+    assert eigenspectrum.rank_threshold(2.0, d) == 2.0 * d * np.finfo(np.float32).eps
 
 
 def test_spectrum_summary_is_over_all_d_eigenvalues():
-    s = diffusion.Spectrum(np.array([4.0, 1.0, 1e-9, -1e-10]), d=10, n=5, method="fast",
-                           seconds=0.5)
+    s = eigenspectrum.Spectrum(np.array([4.0, 1.0, 1e-9, -1e-10]), d=10, n=5, method="fast",
+                               seconds=0.5)
     assert s.rank == 2 and s.rank_fraction == 0.2
     assert s.mean == pytest.approx(0.5) and s.std == pytest.approx(np.sqrt(1.7 - 0.25))
     out = json.loads(json.dumps(s.to_dict(top=3)))
@@ -151,15 +151,17 @@ def test_from_checkpoint_round_trips(tmp_path):
 def test_bad_inputs_raise():
     net, x, y = net_and_data("tiny-fc", 10)
     with pytest.raises(ValueError, match="x contains NaN"):
-        diffusion.per_example_gradients(net, torch.where(x > 1, torch.nan, x), y)
-    with pytest.raises(ValueError, match=r"y must hold labels in \[0, 5\)"):
-        diffusion.per_example_gradients(net, x, y + 5)
+        gradients.per_example_gradients(net, torch.where(x > 1, torch.nan, x), y)
+    with pytest.raises(ValueError, match=r"y must hold classes 0\.\.4"):
+        gradients.per_example_gradients(net, x, y + 5)
     with pytest.raises(ValueError, match="y must be an int64 tensor of shape"):
-        diffusion.per_example_gradients(net, x, y[:5])
-    with pytest.raises(ValueError, match="x must be a floating-point tensor"):
-        diffusion.per_example_gradients(net, x.long(), y)
+        gradients.per_example_gradients(net, x, y[:5])
+    with pytest.raises(ValueError, match="x must be a float tensor"):
+        gradients.per_example_gradients(net, x.long(), y)
+    with pytest.raises(ValueError, match="N >= 2 examples"):
+        gradients.per_example_gradients(net, x[:1], y[:1])
     with pytest.raises(ValueError, match="chunk_size"):
-        diffusion.per_example_gradients(net, x, y, chunk_size=0)
+        gradients.per_example_gradients(net, x, y, chunk_size=0)
     with pytest.raises(ValueError, match="method"):
         diffusion.spectrum(net, x, y, method="dense")
     with pytest.raises(ValueError, match="seed"):
@@ -173,5 +175,5 @@ def test_bad_inputs_raise():
     with pytest.raises(ValueError, match="block"):
         diffusion.top_eigenvalues(np.eye(3), block=0)
     with pytest.raises(ValueError, match="eigenvalues"):
-        diffusion.numerical_rank(np.array([]), 3)
+        eigenspectrum.numerical_rank(np.array([]), 3)
 

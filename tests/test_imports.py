@@ -75,10 +75,12 @@ def _needs_blocked() -> dict[str, bool]:
 
 def test_every_module_that_needs_none_of_the_three_imports_without_them():
     free = sorted(m for m, need in _needs_blocked().items() if not need)
-    # the whole NumPy half and the explorers of Parts I, II and IV are among them
+    # the whole NumPy half, the explorers of Parts I, II and IV, the spectrum explorer and
+    # the NumPy parts of the deep half are among them
     assert {m for m in _modules() if m.startswith("sgdlab.core")} <= set(free)
     assert {"sgdlab", "sgdlab.storage", "widgets", "widgets.double_well",
-            "widgets.anisotropy", "widgets.sgd_noise", "widgets.local_entropy"} <= set(free)
+            "widgets.anisotropy", "widgets.sgd_noise", "widgets.local_entropy", "widgets.spectrum",
+            "sgdlab.deep.eigenspectrum", "sgdlab.deep.data.preprocess"} <= set(free)
     code = (BLOCKER + "import importlib, json\nfailed = {}\n"
             f"for m in {free!r}:\n"
             "    try:\n        importlib.import_module(m)\n"

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from sgdlab.deep import spectra
-from sgdlab.deep.diffusion import Spectrum
+from sgdlab.deep.eigenspectrum import Spectrum
 from widgets import SpectrumExplorer, spectrum_explorer
 
 TINY = spectra.Experiment("tiny-fc", "mnist7-04", n_train=400, epochs=2, lr=0.05)

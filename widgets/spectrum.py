@@ -23,7 +23,7 @@ from matplotlib.figure import Figure
 from numpy.typing import NDArray
 
 from sgdlab.core.plotting import INSTANT_GREYS
-from sgdlab.deep.diffusion import EPS32, Spectrum, moments
+from sgdlab.deep.eigenspectrum import EPS32, Spectrum, moments
 from widgets._explorer import Explorer, StaticSweep
 from widgets._static import BlitCanvas
 

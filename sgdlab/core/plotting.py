@@ -17,7 +17,7 @@ from sgdlab.core.critical import CriticalPoint
 from sgdlab.core.grid import grid2d
 
 if TYPE_CHECKING:
-    from sgdlab.deep.diffusion import Spectrum
+    from sgdlab.deep.eigenspectrum import Spectrum
     from sgdlab.deep.trajectory import Comparison
 
 __all__ = ["INSTANT_GREYS", "KIND_STYLE", "draw_flow", "draw_spectra", "draw_streamlets",

@@ -5,11 +5,18 @@ Modules, one idea each:
 - :mod:`~sgdlab.deep.models`: the paper's four small networks (Section IV) and their specs.
 - :mod:`~sgdlab.deep.device`: where heavy work runs (CPU or CUDA) and at which scale.
 - :mod:`~sgdlab.deep.data`: real MNIST, read offline; CIFAR-10/100 with contrast
-  normalisation and ZCA whitening; the augmented view of Fig. 2c.
+  normalisation and ZCA whitening; the augmented view of Fig. 2c (a package, one
+  module per job).
 - :mod:`~sgdlab.deep.train`: SGD with momentum on the paper's networks, resident data,
   resumable checkpoints at fractions of training.
-- :mod:`~sgdlab.deep.diffusion`: per-example gradients of a network, its diffusion
-  matrix D(x) (eq. 2) and eigenspectrum, exact and fast.
+- :mod:`~sgdlab.deep.gradients`: per-example gradients of a network (eq. 2), held or
+  recomputed per pass.
+- :mod:`~sgdlab.deep.eigensolvers`: all eigenvalues of a dense matrix, or the leading
+  ones of an operator by block Krylov.
+- :mod:`~sgdlab.deep.eigenspectrum`: the eigenspectrum of D(x) and the paper's
+  statistics of it (footnote 1, eq. 14, Remark 16); NumPy only.
+- :mod:`~sgdlab.deep.diffusion`: the diffusion matrix D(x) of a network (eq. 2) and its
+  eigenspectrum, exact and fast.
 - :mod:`~sgdlab.deep.spectra`: the experiment of Figs. 1-2, the spectrum of D along
   training, kept on disk.
 - :mod:`~sgdlab.deep.chains`: independent SGD chains of one network, trained at once
@@ -24,8 +31,8 @@ Modules are imported on first use: ``import sgdlab.deep`` does not import torch.
 import importlib
 from types import ModuleType
 
-__all__ = ["chains", "data", "device", "diffusion", "models", "runs", "spectra", "train",
-           "trajectory"]
+__all__ = ["chains", "data", "device", "diffusion", "eigensolvers", "eigenspectrum", "gradients",
+           "models", "runs", "spectra", "train", "trajectory"]
 
 
 def __getattr__(name: str) -> ModuleType:

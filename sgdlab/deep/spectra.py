@@ -30,6 +30,7 @@ from sgdlab.storage import atomic_write, config_key, runs_root
 
 from . import data, diffusion, train
 from .device import Profile, pick, profile
+from .eigenspectrum import Spectrum
 from .models import from_checkpoint, spec
 
 __all__ = ["EXPERIMENTS", "PAPER", "Experiment", "SpectraRun", "experiment", "run"]
@@ -125,18 +126,17 @@ class SpectraRun:
     """
 
     experiment: Experiment
-    spectra: dict[float, diffusion.Spectrum]
-    augmented: dict[float, diffusion.Spectrum]
+    spectra: dict[float, Spectrum]
+    augmented: dict[float, Spectrum]
     test_accuracy: float
 
 
-def _cached_spectrum(path: Path, compute: Callable[[], diffusion.Spectrum]
-                     ) -> diffusion.Spectrum:
+def _cached_spectrum(path: Path, compute: Callable[[], Spectrum]) -> Spectrum:
     """The spectrum saved at ``path``, or ``compute()`` saved there atomically."""
     if path.is_file():
         with np.load(path) as saved:
-            return diffusion.Spectrum(saved["eigenvalues"], int(saved["d"]), int(saved["n"]),
-                                      str(saved["method"]), float(saved["seconds"]))
+            return Spectrum(saved["eigenvalues"], int(saved["d"]), int(saved["n"]),
+                            str(saved["method"]), float(saved["seconds"]))
     s = compute()
     with atomic_write(path) as fh:
         np.savez(fh, eigenvalues=s.eigenvalues, d=s.d, n=s.n, method=s.method,
@@ -182,7 +182,7 @@ def run(exp: Experiment, *, root: PathLike | None = None,
     if exp.dataset.startswith("cifar"):
         generator = torch.Generator(device=dev).manual_seed(exp.seed)
         views["augmented-"] = data.augment(x, generator=generator)
-    spectra: dict[str, dict[float, diffusion.Spectrum]] = {name: {} for name in views}
+    spectra: dict[str, dict[float, Spectrum]] = {name: {} for name in views}
     for fraction, path in sorted(result.checkpoints.items()):
         model, _ = from_checkpoint(path, device=dev)
         for name, inputs in views.items():

@@ -1,0 +1,188 @@
+r"""The eigenspectrum of D(x) and the statistics the paper reports of it (Figs. 1-2).
+
+This module's one job is the result of :func:`sgdlab.deep.diffusion.spectrum`:
+the eigenvalues of the diffusion matrix :math:`D(x)` of eq. (2), held by
+:class:`Spectrum`, and what Section IV reads off them.  It imports NumPy only,
+so that the spectrum explorer (:mod:`widgets.spectrum`) works without torch.
+
+The rank is numpy's ``matrix_rank`` rule with float32 precision, the paper's
+footnote 1: eigenvalues above :math:`\lambda_{\max}\,d\,\varepsilon_{32}`
+(:func:`rank_threshold`).  The eigenspectrum the paper histograms and
+summarises (Figs. 1-2) is this thresholded one: the eigenvalues above the
+threshold and zeros for the rest.  Its mean is
+:math:`\frac1d\sum_{k=1}^d \lambda_k` over all ``d`` of them, as eq. (14)
+writes it, and its standard deviation is over the same ``d`` values
+(:func:`moments`); with about 1.8 % of eigenvalues non-zero this makes the
+standard deviation several times the mean, as the captions of Fig. 1 read.
+:func:`architecture_score` is the score of Remark 16.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from sgdlab import _validation as check
+
+__all__ = ["EPS32", "Spectrum", "architecture_score", "moments", "numerical_rank",
+           "rank_threshold"]
+
+#: float32 machine epsilon of the rank rule (the paper's footnote 1).
+EPS32 = float(np.finfo(np.float32).eps)
+
+
+def rank_threshold(lambda_max: float, d: int) -> float:
+    r"""numpy's ``matrix_rank`` tolerance in float32, :math:`\lambda_{\max}\,d\,\varepsilon_{32}`.
+
+    Footnote 1 of the paper: the eigenspectrum is thresholded at
+    :math:`\lambda_{\max} \times d \times` machine precision.  numpy uses the
+    precision of the matrix's dtype; the paper's D was float32.
+
+    Examples
+    --------
+    >>> rank_threshold(1.0, 1000) == 1000 * float(np.finfo(np.float32).eps)
+    True
+    """
+    lam = check.positive_scalar("lambda_max", lambda_max, allow_zero=True)
+    return lam * check.positive_int("d", d) * EPS32
+
+
+def numerical_rank(eigenvalues: NDArray[np.float64], d: int) -> int:
+    """Number of eigenvalues above :func:`rank_threshold` of the largest one.
+
+    Equals ``numpy.linalg.matrix_rank`` of a symmetric positive semi-definite
+    float32 matrix of size ``d`` whose eigenvalues these are (its singular
+    values are its eigenvalues).  The smallest eigenvalues may be missing, as
+    the fast path leaves them out, as long as they are below the threshold.
+
+    Examples
+    --------
+    >>> numerical_rank(np.array([2.0, 1.0, 1e-9]), 3)
+    2
+    """
+    ev = np.asarray(eigenvalues, dtype=float)
+    if ev.ndim != 1 or ev.size == 0 or not np.all(np.isfinite(ev)):
+        raise ValueError("eigenvalues must be a non-empty finite 1-D array")
+    threshold = rank_threshold(max(float(ev.max()), 0.0), d)
+    return int(np.count_nonzero(ev > threshold))
+
+
+def moments(kept: NDArray[np.float64], d: int) -> tuple[float, float]:
+    """Mean and variance of a thresholded spectrum over all ``d`` eigenvalues (eq. 14).
+
+    ``kept`` are the eigenvalues above the threshold; the other ``d - len(kept)``
+    count as zeros, as in the summaries under Figs. 1-2.
+
+    Examples
+    --------
+    >>> moments(np.array([3.0, 1.0]), 4)
+    (1.0, 1.5)
+    """
+    mean = float(np.sum(kept) / d)
+    return mean, max(float(np.square(kept).sum() / d) - mean**2, 0.0)
+
+
+@dataclass(frozen=True)
+class Spectrum:
+    """Eigenvalues of D(x) and what the paper reports of them (Figs. 1-2).
+
+    Attributes
+    ----------
+    eigenvalues : ndarray
+        Descending.  The exact path gives all ``d``; the fast path the ``K``
+        Ritz values it computed, accurate above :attr:`threshold` (below it
+        they are lower bounds, and the remaining ``d - K`` are not computed).
+    d : int
+        Number of weights.
+    n : int
+        Number of examples ``N`` in eq. (2).
+    method : {"fast", "exact"}
+    seconds : float
+        Wall-clock time of the computation (gradients included when
+        :func:`~sgdlab.deep.diffusion.spectrum` computed them).
+    """
+
+    eigenvalues: NDArray[np.float64]
+    d: int
+    n: int
+    method: str
+    seconds: float
+
+    @property
+    def threshold(self) -> float:
+        """Rank threshold :math:`\\lambda_{\\max}\\,d\\,\\varepsilon_{32}` (footnote 1)."""
+        return rank_threshold(max(float(self.eigenvalues[0]), 0.0), self.d)
+
+    @property
+    def rank(self) -> int:
+        """numpy's ``matrix_rank`` of D in float32 (:func:`numerical_rank`)."""
+        return numerical_rank(self.eigenvalues, self.d)
+
+    @property
+    def nonzero(self) -> NDArray[np.float64]:
+        """The eigenvalues above the threshold, descending (the histogram of Fig. 1)."""
+        return self.eigenvalues[: self.rank]
+
+    @property
+    def rank_fraction(self) -> float:
+        """rank(D) / d, the percentage the captions of Figs. 1-2 quote."""
+        return self.rank / self.d
+
+    @property
+    def mean(self) -> float:
+        r"""Mean of the thresholded spectrum over all ``d`` eigenvalues, eq. (14)."""
+        return moments(self.nonzero, self.d)[0]
+
+    @property
+    def variance(self) -> float:
+        """Variance of the thresholded spectrum over all ``d`` eigenvalues."""
+        return moments(self.nonzero, self.d)[1]
+
+    @property
+    def std(self) -> float:
+        """Standard deviation quoted after the mean in Figs. 1-2 (``mean ± std``)."""
+        return math.sqrt(self.variance)
+
+    def to_dict(self, top: int = 10) -> dict[str, Any]:
+        """A JSON-able summary: sizes, rank, mean, std and the ``top`` largest eigenvalues."""
+        top = check.positive_int("top", top)
+        return {"d": self.d, "n": self.n, "method": self.method, "rank": self.rank,
+                "rank_fraction": self.rank_fraction, "mean": self.mean, "std": self.std,
+                "threshold": self.threshold,
+                "top_eigenvalues": [float(v) for v in self.eigenvalues[:top]],
+                "seconds": self.seconds}
+
+
+def architecture_score(spectrum: Spectrum, *, normalised: bool = False) -> float:
+    r"""The architecture score of Remark 16, :math:`\mathrm{rank}(D)/d + \mathrm{var}(\lambda(D))`.
+
+    Parameters
+    ----------
+    spectrum : Spectrum
+    normalised : bool, default False
+        False: the remark's quantity as printed, the variance in the units of
+        D (for MNIST networks it is of order 1e-5 and the rank term decides).
+        True: the variance of the spectrum divided by the square of its mean,
+        :math:`\mathrm{var}(\lambda/\bar\lambda)`, which is free of the scale
+        of D that eq. (14) lets the learning rate and batch size set (Remark
+        15); this term is then large (about ``d / rank`` for a flat nonzero
+        part), and it falls as the rank grows.
+
+    Examples
+    --------
+    >>> s = Spectrum(np.array([6.0, 2.0, 0.0, 0.0]), d=4, n=10, method="exact", seconds=0.0)
+    >>> s.rank_fraction, s.mean, s.variance
+    (0.5, 2.0, 6.0)
+    >>> architecture_score(s), architecture_score(s, normalised=True)
+    (6.5, 2.0)
+    """
+    if not isinstance(spectrum, Spectrum):
+        raise ValueError(f"spectrum must be a Spectrum, got {type(spectrum).__name__}")
+    variance = spectrum.variance
+    if normalised:
+        variance = variance / spectrum.mean**2 if spectrum.mean > 0 else 0.0
+    return spectrum.rank_fraction + variance
