@@ -73,3 +73,12 @@ def test_exported_functions_and_classes_have_docstrings(name):
                     if (inspect.isfunction(obj) or inspect.isclass(obj) or inspect.ismodule(obj))
                     and not _has_own_docstring(obj)]
     assert not undocumented, f"{name}: no docstring for {undocumented}"
+
+
+def test_the_lazy_data_package_exports_exactly_its_modules_names():
+    """sgdlab.deep.data re-exports each submodule's public names, imported on first use."""
+    from sgdlab.deep import data
+
+    assert sorted(data.__all__) == sorted(data._MODULE)
+    for name, module in data._MODULE.items():
+        assert name in importlib.import_module(f"sgdlab.deep.data.{module}").__all__
