@@ -1,18 +1,17 @@
 """The data sets of the paper's experiments, read offline where possible.
 
-The repository carries real MNIST under ``data/MNIST/raw/`` (see
-``data/README.md``: the full test split and the first 17,000 training
-images).  Every data set is looked up under one root
-(:func:`~sgdlab.storage.data_root`): the ``root`` argument, else the environment
-variable ``SGDLAB_DATA``, else the checkout's ``data/`` folder, else the user data
-folder.  MNIST lives in ``MNIST/raw/`` there, CIFAR-10 and CIFAR-100 in
+The repository carries real MNIST under ``data/MNIST/raw/`` (see ``data/README.md``: the
+full test split and the first 17,000 training images). Every data set is looked up under
+one root (:func:`~sgdlab.storage.data_root`): the ``root`` argument, else the
+environment variable ``SGDLAB_DATA``, else the checkout's ``data/`` folder, else the
+user data folder. MNIST lives in ``MNIST/raw/`` there, CIFAR-10 and CIFAR-100 in
 ``cifar-10-batches-py/`` and ``cifar-100-python/`` (the python-pickle batches, the
-layout torchvision's ``CIFAR10``/``CIFAR100`` use); missing files of any of them are downloaded there through torchvision
-where it imports and a network answers, and otherwise an error says what to
-fetch and where to put it.  With no root and no network, MNIST comes from the
-shipped copy, so a fresh clone builds offline; to train on all 60,000 MNIST
-images (the full scale), point ``SGDLAB_DATA`` at a folder holding them or an
-empty folder to download them into.
+layout torchvision's ``CIFAR10``/``CIFAR100`` use); missing files of any of them are
+downloaded there through torchvision where it imports and a network answers, and
+otherwise an error says what to fetch and where to put it. With no root and no network,
+MNIST comes from the shipped copy, so a fresh clone builds offline; to train on all
+60,000 MNIST images (the full scale), point ``SGDLAB_DATA`` at a folder holding them or
+an empty folder to download them into.
 
 :func:`load` returns a data set by the name a network's
 :class:`~sgdlab.deep.models.ModelSpec` gives, as resident tensors: MNIST
