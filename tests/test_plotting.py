@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 from sgdlab.core.plotting import draw_trajectories, markdown_table
-from sgdlab.deep.trajectory import compare
+from sgdlab.deep.brownian import compare
 
 
 def test_draw_trajectories_draws_the_three_panels_of_fig3():

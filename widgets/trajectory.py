@@ -2,7 +2,7 @@
 
 Sliders: the weight index, the largest lag and the chain.  Left: the
 periodogram of that weight's increments :math:`x_{k+1} - x_k` (normalised,
-log-binned; :func:`sgdlab.deep.trajectory.compare`) against white noise of the
+log-binned; :func:`sgdlab.deep.brownian.compare`) against white noise of the
 same length and variance, flat at 1.  Right: the autocorrelation of the
 weight against Brownian motion with the same increments' law and the AR(1)
 (Ornstein-Uhlenbeck) process fitted to it, with the 99 % band; the titles
@@ -20,7 +20,7 @@ import numpy as np
 from matplotlib.figure import Figure
 from numpy.typing import NDArray
 
-from sgdlab.deep.trajectory import Comparison, compare
+from sgdlab.deep.brownian import Comparison, compare
 from widgets._explorer import Explorer, StaticSweep
 from widgets._static import BlitCanvas
 
@@ -49,7 +49,7 @@ class Frame:
 
 def compute_frame(weights: NDArray[np.floating], weight: int, max_lag: int, chain: int,
                   seed: int = 0) -> Frame:
-    """:func:`sgdlab.deep.trajectory.compare` for weight ``weight`` of chain ``chain``."""
+    """:func:`sgdlab.deep.brownian.compare` for weight ``weight`` of chain ``chain``."""
     series = np.asarray(weights[chain, weight], dtype=float)
     moving = bool(np.any(np.diff(series) != 0))
     return Frame(weight=int(weight), chain=int(chain), max_lag=int(max_lag),

@@ -17,8 +17,8 @@ from sgdlab.core.critical import CriticalPoint
 from sgdlab.core.grid import grid2d
 
 if TYPE_CHECKING:
+    from sgdlab.deep.brownian import Comparison
     from sgdlab.deep.eigenspectrum import Spectrum
-    from sgdlab.deep.trajectory import Comparison
 
 __all__ = ["INSTANT_GREYS", "KIND_STYLE", "draw_flow", "draw_spectra", "draw_streamlets",
            "draw_trajectories", "draw_zeros", "line_widths", "markdown_table", "streamlets"]
@@ -208,9 +208,9 @@ def draw_trajectories(axes: Sequence[Axes], cmp: Comparison, grad_norm: ArrayLik
     ----------
     axes : sequence of three Axes
     cmp : Comparison
-        The tests of :func:`sgdlab.deep.trajectory.analyse`.
+        The tests of :func:`sgdlab.deep.brownian.analyse`.
     grad_norm, eval_grad_norm : array_like, shape (chains, epochs)
-        The normalised full gradient (:func:`~sgdlab.deep.trajectory.normalised_gradient`)
+        The normalised full gradient (:func:`~sgdlab.deep.brownian.normalised_gradient`)
         with BatchNorm on all the examples and in eval mode, one row per chain.
     burn_in : int
         Epochs before the first snapshot.

@@ -22,7 +22,7 @@ Modules, one idea each:
 - :mod:`~sgdlab.deep.chains`: independent SGD chains of one network, trained at once
   with :mod:`torch.func`.
 - :mod:`~sgdlab.deep.runs`: long SGD runs on disk, one snapshot per epoch, resumable (Fig. 3).
-- :mod:`~sgdlab.deep.trajectory`: is a trajectory Brownian? Spectra and autocorrelations
+- :mod:`~sgdlab.deep.brownian`: is a trajectory Brownian? Spectra and autocorrelations
   against white-noise and Brownian baselines (Remarks 17-18).
 
 Modules are imported on first use: ``import sgdlab.deep`` does not import torch.
@@ -31,8 +31,8 @@ Modules are imported on first use: ``import sgdlab.deep`` does not import torch.
 import importlib
 from types import ModuleType
 
-__all__ = ["chains", "data", "device", "diffusion", "eigensolvers", "eigenspectrum", "gradients",
-           "models", "runs", "spectra", "train", "trajectory"]
+__all__ = ["brownian", "chains", "data", "device", "diffusion", "eigensolvers", "eigenspectrum",
+           "gradients", "models", "runs", "spectra", "train"]
 
 
 def __getattr__(name: str) -> ModuleType:

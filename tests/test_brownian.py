@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from statsmodels.tsa.ar_model import AutoReg
 
-from sgdlab.deep.trajectory import (
+from sgdlab.deep.brownian import (
     AR1Fit,
     Comparison,
     analyse,
