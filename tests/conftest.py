@@ -11,3 +11,11 @@ def one_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(threads)
+
+
+@pytest.fixture
+def building_book(monkeypatch):
+    """Displays of explorers as while the book is built: with their static fallback."""
+    from widgets._explorer import STATIC_ENV
+
+    monkeypatch.setenv(STATIC_ENV, "1")

@@ -42,7 +42,7 @@ def test_without_replacement_full_batch_is_noise_free(explorer):
     assert np.abs(explorer.frame.sde_cov).max() == 0.0
 
 
-def test_static_fallback_is_self_contained(explorer):
+def test_static_fallback_is_self_contained(explorer, building_book):
     html = explorer._repr_mimebundle_()["text/html"]
     assert html.count("data:image/png;base64,") == len(STATIC_ETAS) + 1
     assert '<input type="range"' in html and "<script>" in html

@@ -44,7 +44,7 @@ def _fake(scale: float) -> Spectrum:
     return Spectrum(ev, d=1000, n=500, method="exact", seconds=0.0)
 
 
-def test_explorer_moves_and_has_a_static_fallback():
+def test_explorer_moves_and_has_a_static_fallback(building_book):
     explorer = spectrum_explorer({"a": {0.2: _fake(2.0), 0.4: _fake(1.5), 1.0: _fake(1.0)},
                                   "b": {0.2: _fake(3.0), 0.4: _fake(3.0), 1.0: _fake(3.0)}})
     assert isinstance(explorer, SpectrumExplorer)

@@ -52,7 +52,7 @@ def test_a_frozen_weight_is_said_so(explorer):
     assert "never moves" in explorer._scene.ax_fft.get_title()
 
 
-def test_static_fallback_is_self_contained(explorer):
+def test_static_fallback_is_self_contained(explorer, building_book):
     html = explorer._repr_mimebundle_()["text/html"]
     assert html.count("data:image/png;base64,") == STATIC_FRAMES + 1
     assert '<input type="range"' in html and "<script>" in html

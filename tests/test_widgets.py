@@ -1,3 +1,4 @@
+import itertools
 import re
 
 import ipywidgets
@@ -40,7 +41,7 @@ def test_other_sliders_change_the_particles(explorer, slider, value):
     assert explorer._scene.dots.get_offsets().shape == after.shape
 
 
-def test_static_fallback_is_self_contained(explorer):
+def test_static_fallback_is_self_contained(explorer, building_book):
     html = explorer._repr_mimebundle_()["text/html"]
     assert html.count("data:image/png;base64,") == 21 + 1     # 21 frames + the initial <img>
     assert '<input type="range"' in html and "<script>" in html
@@ -54,7 +55,7 @@ def test_slider_html_checks_its_input():
         slider_html([b"x"], ["a"], name="n", initial=3)
 
 
-def test_local_entropy_explorer_follows_gamma():
+def test_local_entropy_explorer_follows_gamma(building_book):
     from widgets import local_entropy_explorer
 
     explorer = local_entropy_explorer(gamma=0.001, beta=20.0)
@@ -83,3 +84,23 @@ def test_anisotropy_explorer_shows_the_shift():
     assert explorer.frame.shift.gap > 2 * cold > 2 * iso
     html = explorer.static_html()
     assert html.count("data:image/png;base64,") >= 9 and "http" not in html
+
+
+def test_a_live_display_carries_the_widget_alone(explorer, monkeypatch):
+    """Outside the book build, no frames are precomputed: the frontend gets the widget."""
+    from widgets._explorer import STATIC_ENV
+
+    monkeypatch.delenv(STATIC_ENV, raising=False)
+    bundle = explorer._repr_mimebundle_()
+    assert "application/vnd.jupyter.widget-view+json" in bundle and "text/html" not in bundle
+
+
+def test_static_fallback_is_the_same_in_every_build(monkeypatch):
+    """Element ids come from the frames and the rank of the display, not from a random id."""
+    import widgets._static as static
+
+    monkeypatch.setattr(static, "_COUNT", itertools.count())
+    first, second = (slider_html([b"a", b"b"], ["0", "1"], name="n") for _ in range(2))
+    monkeypatch.setattr(static, "_COUNT", itertools.count())
+    assert slider_html([b"a", b"b"], ["0", "1"], name="n") == first
+    assert re.search(r'id="([^"]+)"', first)[1] != re.search(r'id="([^"]+)"', second)[1]

@@ -2,14 +2,16 @@
 
 An explorer is an ipywidgets ``VBox`` of sliders and a picture.  Moving a
 slider recomputes a *frame* (the data shown) and redraws a matplotlib scene
-by blitting (:class:`~widgets._static.BlitCanvas`).  Its display also carries
-a ``text/html`` fallback: frames precomputed over one slider's values behind
-an HTML slider (:func:`~widgets._static.slider_html`), which the built book
-shows where no kernel runs.
+by blitting (:class:`~widgets._static.BlitCanvas`).  While the book is built
+(:data:`STATIC_ENV` set, by the book's Sphinx extension), its display also
+carries a ``text/html`` fallback: frames precomputed over one slider's values
+behind an HTML slider (:func:`~widgets._static.slider_html`), which the built
+book shows where no kernel runs.  A live frontend gets the widget alone.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -19,6 +21,18 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from widgets._static import BlitCanvas, slider_html
+
+__all__ = ["STATIC_ENV", "Explorer", "Scene", "StaticSweep", "building_book"]
+
+#: The environment variable under which an explorer's display carries its static
+#: fallback: set to ``"1"`` by the book's Sphinx extension for the kernels that execute
+#: the chapters, unset in a live kernel.
+STATIC_ENV = "SGDLAB_STATIC_EXPLORERS"
+
+
+def building_book() -> bool:
+    """Whether the chapters are being executed for the built book (:data:`STATIC_ENV`)."""
+    return os.environ.get(STATIC_ENV) == "1"
 
 
 class Scene(Protocol):
@@ -66,6 +80,7 @@ class Explorer(W.VBox):
         self._static = static
         self.image = W.Image(format="png", layout=W.Layout(max_width="100%"))
         self.frame: Any = None
+        self._static_frames: dict[tuple[tuple[str, Any], ...], bytes] = {}
         for slider in self.sliders:
             slider.observe(self._on_change, names="value")
         boxes = [W.HBox([getattr(self, name) for name in row]) for row in rows]
@@ -101,12 +116,19 @@ class Explorer(W.VBox):
         self.image.value = self._scene.canvas.png()
 
     def static_html(self) -> str:
-        """HTML slider over frames precomputed along the static sweep (others as they are)."""
+        """HTML slider over frames precomputed along the static sweep (others as they are).
+
+        Each frame is computed once per explorer: a second display reuses it.
+        """
         sweep = self._static
         frames = []
         for value in sweep.values:
-            self._scene.update(self.compute(self.values(**{sweep.slider: value})))
-            frames.append(self._scene.canvas.png(compress_level=9))
+            values = self.values(**{sweep.slider: value})
+            key = tuple(values.items())
+            if key not in self._static_frames:
+                self._scene.update(self.compute(values))
+                self._static_frames[key] = self._scene.canvas.png(compress_level=9)
+            frames.append(self._static_frames[key])
         self._scene.update(self.frame)
         current = getattr(self, sweep.slider).value
         initial = int(np.argmin(np.abs(np.asarray(sweep.values, dtype=float) - current)))
@@ -118,5 +140,6 @@ class Explorer(W.VBox):
 
     def _repr_mimebundle_(self, **kwargs: Any) -> dict[str, Any]:
         bundle = super()._repr_mimebundle_(**kwargs)
-        bundle["text/html"] = self.static_html()
+        if building_book():
+            bundle["text/html"] = self.static_html()
         return bundle

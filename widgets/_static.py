@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import base64
+import hashlib
 import html
 import io
+import itertools
 import json
-import uuid
 from collections.abc import Sequence
 
 import numpy as np
@@ -14,6 +15,10 @@ from matplotlib.artist import Artist
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from PIL import Image
+
+#: Numbers the fallbacks of one process, so that equal explorers on one page keep
+#: distinct element ids, the same in every build of the book.
+_COUNT = itertools.count()
 
 
 class BlitCanvas:
@@ -87,7 +92,8 @@ def slider_html(frames: Sequence[bytes], labels: Sequence[str], *, name: str,
         )
     if not 0 <= initial < len(frames):
         raise ValueError(f"initial must index frames (0..{len(frames) - 1}), got {initial}")
-    uid = f"sgdlab-{uuid.uuid4().hex[:12]}"
+    digest = hashlib.sha256(b"".join(frames) + caption.encode()).hexdigest()[:10]
+    uid = f"sgdlab-{digest}-{next(_COUNT)}"
     urls = ["data:image/png;base64," + base64.b64encode(f).decode("ascii") for f in frames]
     alt = html.escape(caption, quote=True)
     return f"""<div class="sgdlab-explorer" id="{uid}">

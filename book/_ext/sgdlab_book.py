@@ -2,6 +2,9 @@
 
 - Every chapter (a MyST notebook) can be downloaded as an executed ``.ipynb``
   from the theme's download menu, next to its ``.md`` source.
+- The explorers' displays carry their static fallback (frames behind an HTML
+  slider) only while the book is built: the extension sets
+  ``SGDLAB_STATIC_EXPLORERS=1`` for the kernels that execute the chapters.
 - Page assets without duplicates: Sphinx 7 emits an inline ``<script>``
   added after the builder started once per registration path, so
   sphinx-thebe's ``const THEBE_JS_URL = ...`` appears twice on every page and
@@ -11,6 +14,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -71,6 +75,9 @@ def _copy_notebooks(app: Sphinx, exception: Exception | None) -> None:
 
 
 def setup(app: Sphinx) -> dict[str, Any]:
+    # The kernels that execute the chapters inherit this: only they give the explorers'
+    # displays their static fallback (widgets._explorer.STATIC_ENV).
+    os.environ["SGDLAB_STATIC_EXPLORERS"] = "1"
     app.connect("html-page-context", _offer_notebook, priority=400)
     app.connect("html-page-context", _drop_repeated_scripts, priority=900)
     app.connect("build-finished", _copy_notebooks)
