@@ -16,6 +16,6 @@ def one_thread():
 @pytest.fixture
 def building_book(monkeypatch):
     """Displays of explorers as while the book is built: with their static fallback."""
-    from widgets._explorer import STATIC_ENV
+    from sgdlab.book import BUILD_ENV
 
-    monkeypatch.setenv(STATIC_ENV, "1")
+    monkeypatch.setenv(BUILD_ENV, "1")

@@ -88,9 +88,9 @@ def test_anisotropy_explorer_shows_the_shift():
 
 def test_a_live_display_carries_the_widget_alone(explorer, monkeypatch):
     """Outside the book build, no frames are precomputed: the frontend gets the widget."""
-    from widgets._explorer import STATIC_ENV
+    from sgdlab.book import BUILD_ENV
 
-    monkeypatch.delenv(STATIC_ENV, raising=False)
+    monkeypatch.delenv(BUILD_ENV, raising=False)
     bundle = explorer._repr_mimebundle_()
     assert "application/vnd.jupyter.widget-view+json" in bundle and "text/html" not in bundle
 

@@ -3,7 +3,7 @@
 An explorer is an ipywidgets ``VBox`` of sliders and a picture.  Moving a
 slider recomputes a *frame* (the data shown) and redraws a matplotlib scene
 by blitting (:class:`~widgets._static.BlitCanvas`).  While the book is built
-(:data:`STATIC_ENV` set, by the book's Sphinx extension), its display also
+(:func:`sgdlab.book.building`), its display also
 carries a ``text/html`` fallback: frames precomputed over one slider's values
 behind an HTML slider (:func:`~widgets._static.slider_html`), which the built
 book shows where no kernel runs.  A live frontend gets the widget alone.
@@ -11,7 +11,6 @@ book shows where no kernel runs.  A live frontend gets the widget alone.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -20,19 +19,10 @@ import ipywidgets as W
 import numpy as np
 from matplotlib.figure import Figure
 
+from sgdlab.book import building
 from widgets._static import BlitCanvas, slider_html
 
-__all__ = ["STATIC_ENV", "Explorer", "Scene", "StaticSweep", "building_book"]
-
-#: The environment variable under which an explorer's display carries its static
-#: fallback: set to ``"1"`` by the book's Sphinx extension for the kernels that execute
-#: the chapters, unset in a live kernel.
-STATIC_ENV = "SGDLAB_STATIC_EXPLORERS"
-
-
-def building_book() -> bool:
-    """Whether the chapters are being executed for the built book (:data:`STATIC_ENV`)."""
-    return os.environ.get(STATIC_ENV) == "1"
+__all__ = ["Explorer", "Scene", "StaticSweep"]
 
 
 class Scene(Protocol):
@@ -140,6 +130,6 @@ class Explorer(W.VBox):
 
     def _repr_mimebundle_(self, **kwargs: Any) -> dict[str, Any]:
         bundle = super()._repr_mimebundle_(**kwargs)
-        if building_book():
+        if building():
             bundle["text/html"] = self.static_html()
         return bundle

@@ -2,9 +2,10 @@
 
 - Every chapter (a MyST notebook) can be downloaded as an executed ``.ipynb``
   from the theme's download menu, next to its ``.md`` source.
-- The explorers' displays carry their static fallback (frames behind an HTML
-  slider) only while the book is built: the extension sets
-  ``SGDLAB_STATIC_EXPLORERS=1`` for the kernels that execute the chapters.
+- The chapters know that the book is being built (:mod:`sgdlab.book`): the
+  extension sets ``SGDLAB_BOOK_BUILD=1`` for the kernels that execute them, so
+  that they glue with myst-nb and the explorers' displays carry their static
+  fallback (frames behind an HTML slider).
 - Page assets without duplicates: Sphinx 7 emits an inline ``<script>``
   added after the builder started once per registration path, so
   sphinx-thebe's ``const THEBE_JS_URL = ...`` appears twice on every page and
@@ -75,9 +76,9 @@ def _copy_notebooks(app: Sphinx, exception: Exception | None) -> None:
 
 
 def setup(app: Sphinx) -> dict[str, Any]:
-    # The kernels that execute the chapters inherit this: only they give the explorers'
-    # displays their static fallback (widgets._explorer.STATIC_ENV).
-    os.environ["SGDLAB_STATIC_EXPLORERS"] = "1"
+    # The kernels that execute the chapters inherit this (sgdlab.book.BUILD_ENV): they
+    # glue with myst-nb and give the explorers' displays their static fallback.
+    os.environ["SGDLAB_BOOK_BUILD"] = "1"
     app.connect("html-page-context", _offer_notebook, priority=400)
     app.connect("html-page-context", _drop_repeated_scripts, priority=900)
     app.connect("build-finished", _copy_notebooks)
