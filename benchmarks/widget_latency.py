@@ -23,7 +23,7 @@ import numpy as np
 
 from sgdlab.core.landscapes import double_well
 from sgdlab.core.plotting import draw_flow
-from sgdlab.core.sgd import covariance_ellipse, sgd
+from sgdlab.core.sgd import covariance_ellipse, simulate
 from sgdlab.deep import spectra
 from sgdlab.deep.runs import CONFIGS, RunConfig, run
 from widgets import (
@@ -54,9 +54,9 @@ def sgd_noise_baseline(eta: float) -> None:
     """An SGD-noise frame computed naively: generic SGD loop, fresh figure, full savefig."""
     problem, b = sn.PROBLEM, 4
     n_steps = sn.burn_in(eta)
-    chains = sgd(problem.batch_grad, len(problem.centres),
-                 np.tile(problem.minimum, (sn.N_CHAINS, 1)), eta, b, n_steps,
-                 replacement=True, record_every=n_steps, rng=0)[-1]
+    chains = simulate(problem.batch_grad, len(problem.centres),
+                      np.tile(problem.minimum, (sn.N_CHAINS, 1)), eta, b, n_steps,
+                      replacement=True, record_every=n_steps, rng=0).x[-1]
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(9.0, 4.2), dpi=80, layout="constrained")
     ax1.scatter(*chains.T, s=4)
     for cov in (problem.sde_covariance(eta, b, True), problem.sgd_covariance(eta, b, True)):

@@ -7,8 +7,8 @@ from sgdlab.core.dynamics import descent_flow, radial_decay, winding_rate
 
 def test_descent_flow_of_a_linear_field_is_a_matrix_exponential():
     a = np.array([[1.0, -2.0], [2.0, 0.5]])
-    t, x = descent_flow(lambda x: a @ x, [1.0, 0.5], 3.0, n_eval=7)
-    for ti, xi in zip(t, x, strict=True):
+    flow = descent_flow(lambda x: a @ x, [1.0, 0.5], 3.0, n_eval=7)
+    for ti, xi in zip(flow.t, flow.x, strict=True):
         np.testing.assert_allclose(xi, linalg.expm(-a * ti) @ [1.0, 0.5], rtol=1e-8, atol=1e-12)
 
 

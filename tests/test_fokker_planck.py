@@ -63,9 +63,9 @@ def test_generator_columns_sum_to_zero_and_mass_and_positivity_are_kept():
     assert np.abs(np.asarray(fp.generator.sum(axis=0))).max() < 1e-10
     rho0 = np.exp(-8.0 * ((grid.points - [1.5, -1.0]) ** 2).sum(-1))
     sol = fp.evolve(rho0, 1.0, 40)
-    mass = sol.rho.sum(axis=(1, 2)) * grid.volume
+    mass = sol.x.sum(axis=(1, 2)) * grid.volume
     assert np.abs(mass - 1.0).max() < 1e-12
-    assert sol.rho.min() >= -1e-15
+    assert sol.x.min() >= -1e-15
 
 
 def test_ou_time_dependence_matches_the_closed_form():
@@ -77,7 +77,7 @@ def test_ou_time_dependence_matches_the_closed_form():
     sol = fp.evolve(rho0, t, 2000)
     var = 1 / (beta * k) + (s0**2 - 1 / (beta * k)) * np.exp(-2 * k * t)
     exact = stats.norm(m0 * np.exp(-k * t), np.sqrt(var)).pdf(grid.centres[0])
-    assert np.abs(sol.rho[-1] - exact).max() < 2e-3 * exact.max()
+    assert np.abs(sol.x[-1] - exact).max() < 2e-3 * exact.max()
 
 
 def test_free_energy_identities():

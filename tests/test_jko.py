@@ -38,7 +38,7 @@ def test_jko_converges_to_the_ou_flow_at_first_order():
     var = 1 / beta + (s0**2 - 1 / beta) * np.exp(-2 * t)
     exact = stats.norm(m0 * np.exp(-t), np.sqrt(var)).ppf(u)
     errors = [w2_quantiles(jko_flow(stats.norm(m0, s0).ppf(u), t / n, n, beta,
-                                    lambda x: x**2 / 2, lambda x: x)[-1], exact)
+                                    lambda x: x**2 / 2, lambda x: x).x[-1], exact)
               for n in (5, 10, 20)]
     assert errors[0] > errors[1] > errors[2]
     assert np.all(np.abs(np.log2(np.array(errors[:-1]) / errors[1:]) - 1.0) < 0.1)
@@ -77,10 +77,10 @@ def _ou_setup():
 def test_entropic_jko_conserves_mass_and_positivity_and_moves_towards_the_minimum():
     grid, rho0, f = _ou_setup()
     flow = entropic_jko_flow(rho0, grid, 0.1, 3, 2.0, f, eps=0.05)
-    masses = flow.sum(axis=(1, 2)) * grid.volume
+    masses = flow.x.sum(axis=(1, 2)) * grid.volume
     np.testing.assert_allclose(masses, 1.0, rtol=1e-12)
-    assert flow.min() > 0
-    means = [(r[..., None] * grid.points).sum((0, 1)) * grid.volume for r in flow]
+    assert flow.x.min() > 0
+    means = [(r[..., None] * grid.points).sum((0, 1)) * grid.volume for r in flow.x]
     assert np.all(np.diff(np.linalg.norm(means, axis=1)) < 0)   # the mean drifts to 0
 
 
@@ -157,7 +157,7 @@ def test_entropic_jko_with_eps_like_tau_squared_converges_at_first_order():
         flow = entropic_jko_flow(_gaussian_cells(grid, m0, v0), grid, tau, round(t / tau), beta,
                                  0.5 * (grid.points**2).sum(-1), eps=4 * tau**2)
         var = 1 / beta + (v0 - 1 / beta) * np.exp(-2 * t)
-        errors.append(w2_grid(flow[-1], _gaussian_cells(grid, m0 * np.exp(-t), var), grid))
+        errors.append(w2_grid(flow.x[-1], _gaussian_cells(grid, m0 * np.exp(-t), var), grid))
     assert 1.7 < errors[0] / errors[1] < 2.3
 
 
@@ -171,8 +171,8 @@ def test_entropic_jko_at_fixed_eps_over_tau_tracks_a_hotter_fokker_planck():
         var = temp + (v0 - temp) * np.exp(-2 * t)
         return _gaussian_cells(grid, m0 * np.exp(-t), var)
 
-    assert w2_grid(flow[-1], ou_law(1 / beta + alpha / 4), grid) < 0.5 * w2_grid(
-        flow[-1], ou_law(1 / beta), grid)
+    assert w2_grid(flow.x[-1], ou_law(1 / beta + alpha / 4), grid) < 0.5 * w2_grid(
+        flow.x[-1], ou_law(1 / beta), grid)
 
 
 def test_entropic_jko_from_a_density_with_empty_cells():

@@ -10,7 +10,7 @@ from sgdlab.core.minibatch import (
     sample_batches,
     variance_factor,
 )
-from sgdlab.core.sgd import lyapunov_covariance, sgd, sgd_covariance
+from sgdlab.core.sgd import lyapunov_covariance, sgd_covariance, simulate
 
 
 @pytest.fixture(scope="module")
@@ -95,10 +95,10 @@ def test_sgd_matches_its_discrete_lyapunov_covariance():
         return (x - centres[idx].mean(axis=1)) @ h.T
 
     eta, b = 0.1, 2
-    run = sgd(batch_grad, 8, np.tile(centres.mean(axis=0), (4000, 1)), eta, b, 200,
-              record_every=200, rng=4)
+    run = simulate(batch_grad, 8, np.tile(centres.mean(axis=0), (4000, 1)), eta, b, 200,
+                   record_every=200, rng=4)
     exact = sgd_covariance(h, covariance(grads, b), eta)
-    assert rel(np.cov(run[-1].T), exact) < 0.1
+    assert rel(np.cov(run.x[-1].T), exact) < 0.1
     continuous = lyapunov_covariance(h, diffusion_matrix(grads), eta / (2 * b))
     assert 0 < rel(exact, continuous) < eta * np.linalg.norm(h, 2)
 
@@ -113,15 +113,16 @@ def test_lyapunov_checks():
 
 
 @pytest.mark.parametrize("replacement", [True, False])
-def test_fast_quadratic_run_is_sgd(replacement):
+def test_fast_quadratic_run_matches_simulate(replacement):
     from sgdlab.core.sgd import anisotropic_quadratic
 
     q = anisotropic_quadratic(n=10)
     fast = q.run(0.3, 4, 50, 30, replacement=replacement, record_every=10, rng=5)
-    slow = sgd(q.batch_grad, 10, np.tile(q.minimum, (50, 1)), 0.3, 4, 30,
-               replacement=replacement, record_every=10, rng=5)
-    assert fast.shape == (4, 50, 2)
-    assert np.abs(fast - slow).max() < 1e-12
+    slow = simulate(q.batch_grad, 10, np.tile(q.minimum, (50, 1)), 0.3, 4, 30,
+                    replacement=replacement, record_every=10, rng=5)
+    assert fast.x.shape == (4, 50, 2)
+    np.testing.assert_array_equal(fast.t, slow.t)
+    assert np.abs(fast.x - slow.x).max() < 1e-12
 
 
 def test_linear_least_squares_exact_sgd_covariance():
@@ -133,8 +134,8 @@ def test_linear_least_squares_exact_sgd_covariance():
     assert np.abs(model.grads(model.minimum).mean(axis=0)).max() < 1e-12
     eta, b = 0.3, 2
     exact = model.sgd_covariance(eta, b)
-    chains = sgd(model.batch_grad, 30, np.tile(model.minimum, (20_000, 1)), eta, b, 300,
-                 record_every=300, rng=7)[-1]
+    chains = simulate(model.batch_grad, 30, np.tile(model.minimum, (20_000, 1)), eta, b, 300,
+                      record_every=300, rng=7).x[-1]
     assert rel(np.cov(chains.T), exact) < 0.05
     # without the multiplicative part of the noise the prediction is measurably lower
     additive = sgd_covariance(model.hessian, covariance(model.grads(model.minimum), b), eta)

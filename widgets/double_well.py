@@ -64,7 +64,7 @@ def compute_frame(lam: float, noise: float, n_particles: int, horizon: float,
     """
     well = double_well(lam)
     zeros, streamlines, speed = _field(well.lam)
-    _, path = descent_flow(well.grad_f, START, horizon, n_eval=300, rtol=1e-6, atol=1e-9)
+    path = descent_flow(well.grad_f, START, horizon, n_eval=300, rtol=1e-6, atol=1e-9).x
     n_steps = max(1, math.ceil(horizon / MAX_DT))
     sim = euler_maruyama(lambda x: -well.grad_f(x), np.tile(START, (n_particles, 1)),
                          horizon / n_steps, n_steps, beta_inv=noise, record_every=n_steps,

@@ -69,7 +69,7 @@ def compute_frame(eta: float, b: int, replacement: bool, seed: int = 0,
                   n_chains: int = N_CHAINS) -> Frame:
     """Run :data:`N_CHAINS` SGD chains from the minimum past the burn-in, and the theory."""
     chains = PROBLEM.run(eta, b, n_chains, burn_in(eta), replacement=replacement,
-                         rng=seed)[-1]
+                         rng=seed).x[-1]
     return Frame(eta=float(eta), b=int(b), replacement=bool(replacement), chains=chains,
                  sde_cov=PROBLEM.sde_covariance(eta, b, replacement),
                  sgd_cov=PROBLEM.sgd_covariance(eta, b, replacement))

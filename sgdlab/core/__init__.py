@@ -22,6 +22,8 @@ Modules, one idea each:
 - :mod:`~sgdlab.core.sgd`: discrete SGD chains and their stationary covariances
   (discrete and continuous Lyapunov equations, Lemma 2).
 - :mod:`~sgdlab.core.logistic`: logistic regression with per-example gradients.
+- :mod:`~sgdlab.core.timeseries`: states recorded at a sequence of times, the result of
+  every simulation above.
 - :mod:`~sgdlab.core.plotting`: drawing helpers (Figs. 1-4) and Markdown tables shared by
   chapters and explorers.
 
@@ -32,7 +34,7 @@ import importlib
 from types import ModuleType
 
 __all__ = ["critical", "density", "dynamics", "fokker_planck", "grid", "jko", "landscapes",
-           "linear", "logistic", "minibatch", "modes", "plotting", "sde", "sgd"]
+           "linear", "logistic", "minibatch", "modes", "plotting", "sde", "sgd", "timeseries"]
 
 
 def __getattr__(name: str) -> ModuleType:

@@ -17,6 +17,7 @@ from scipy import integrate, stats
 
 from sgdlab import _validation as check
 from sgdlab._typing import Array
+from sgdlab.core.timeseries import TimeSeries
 
 __all__ = ["PowerLaw", "descent_flow", "radial_decay", "winding_rate"]
 
@@ -30,7 +31,7 @@ def descent_flow(
     log_times: bool = False,
     rtol: float = 1e-10,
     atol: float = 1e-12,
-) -> tuple[Array, Array]:
+) -> TimeSeries:
     r"""Integrate the noise-free flow :math:`\dot x = -\nabla f(x)`.
 
     An 8th-order Runge-Kutta method (:func:`scipy.integrate.solve_ivp`,
@@ -57,8 +58,9 @@ def descent_flow(
 
     Returns
     -------
-    t : ndarray, shape (n_eval,)
-    x : ndarray, shape (n_eval, d) or (n_eval, n, d), like ``x0``
+    TimeSeries
+        The output times ``t``, shape ``(n_eval,)``, and the points ``x`` on the flow
+        at those times, shape ``(n_eval, d)`` or ``(n_eval, n, d)``, like ``x0``.
     """
     x0 = np.asarray(x0, dtype=float)
     if x0.ndim not in (1, 2):
@@ -81,7 +83,7 @@ def descent_flow(
                               rtol=rtol, atol=atol)
     if not sol.success:
         raise RuntimeError(f"descent_flow failed: {sol.message}")
-    return sol.t, sol.y.T.reshape((len(sol.t), *shape))
+    return TimeSeries(t=sol.t, x=sol.y.T.reshape((len(sol.t), *shape)))
 
 
 @dataclass(frozen=True)

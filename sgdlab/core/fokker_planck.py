@@ -40,30 +40,16 @@ from scipy.sparse import linalg as splinalg
 from sgdlab import _validation as check
 from sgdlab._typing import Array
 from sgdlab.core.grid import CellGrid, Grid2D, divergence, gradient
+from sgdlab.core.timeseries import TimeSeries
 
-__all__ = ["MAX_CELL_MASS", "Assumption4", "FokkerPlanck", "Solution", "assumption4",
-           "fokker_planck", "kl_divergence"]
+__all__ = ["MAX_CELL_MASS", "Assumption4", "FokkerPlanck", "assumption4", "fokker_planck",
+           "kl_divergence"]
 
 Field = Callable[[Array], ArrayLike]
 
 #: Largest share of the steady state's mass one cell may hold; beyond it the
 #: grid cannot resolve the density, and :meth:`FokkerPlanck.steady_state` refuses.
 MAX_CELL_MASS = 0.25
-
-
-@dataclass(frozen=True)
-class Solution:
-    """Densities recorded by :meth:`FokkerPlanck.evolve`.
-
-    Attributes
-    ----------
-    t : ndarray, shape (n_records,)
-    rho : ndarray, shape (n_records,) + grid.shape
-        Cell densities (integrate to one with the cell volume).
-    """
-
-    t: Array
-    rho: Array
 
 
 @dataclass(frozen=True, eq=False)
@@ -137,7 +123,7 @@ class FokkerPlanck:
         """
         return self._steady
 
-    def evolve(self, rho0: ArrayLike, t: float, n_steps: int, record_every: int = 1) -> Solution:
+    def evolve(self, rho0: ArrayLike, t: float, n_steps: int, record_every: int = 1) -> TimeSeries:
         r"""Integrate (FP) from ``rho0`` to time ``t`` by implicit Euler.
 
         One step solves :math:`(I - \Delta t\,A)\rho_{k+1} = \rho_k` with one
@@ -157,6 +143,13 @@ class FokkerPlanck:
             Number of steps, :math:`\Delta t = t / n`.
         record_every : int, default 1
             Record every ``record_every``-th step (and the initial density).
+
+        Returns
+        -------
+        TimeSeries
+            Times ``t = k * dt`` of the recorded steps ``k``, shape ``(n_records,)``, and
+            cell densities ``x`` at those times, shape ``(n_records,) + grid.shape``
+            (each integrates to one with the cell volume).
 
         Raises
         ------
@@ -183,7 +176,7 @@ class FokkerPlanck:
             if k % record_every == 0:
                 out.append(x.reshape(self.grid.shape))
         times = np.arange(len(out), dtype=float) * record_every * dt
-        return Solution(t=times, rho=np.stack(out))
+        return TimeSeries(t=times, x=np.stack(out))
 
     def current(self, rho: ArrayLike) -> Array:
         r"""Probability current :math:`J = -\nabla f\rho - \beta^{-1}\nabla\cdot(D\rho)`.

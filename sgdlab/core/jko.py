@@ -44,6 +44,7 @@ from scipy import optimize
 from sgdlab import _validation as check
 from sgdlab._typing import Array
 from sgdlab.core.grid import CellGrid
+from sgdlab.core.timeseries import TimeSeries
 
 __all__ = ["density_quantiles", "entropic_jko_flow", "entropic_jko_step", "jko_flow", "jko_step",
            "levels", "w2_grid", "w2_quantiles"]
@@ -135,19 +136,21 @@ def jko_step(y: ArrayLike, tau: float, beta: float, f: Scalar1D, grad_f: Scalar1
 
 
 def jko_flow(y0: ArrayLike, tau: float, n_steps: int, beta: float, f: Scalar1D,
-             grad_f: Scalar1D) -> Array:
+             grad_f: Scalar1D) -> TimeSeries:
     r"""``n_steps`` JKO steps from quantiles ``y0`` (see :func:`jko_step`).
 
     Returns
     -------
-    ndarray, shape (n_steps + 1, M)
-        The quantiles of :math:`\rho_0, \rho_1, \dots`.
+    TimeSeries
+        Times ``t = k * tau``, ``k = 0..n_steps``, and the quantiles ``x`` of
+        :math:`\rho_0, \rho_1, \dots` at the levels of :func:`levels`, shape
+        ``(n_steps + 1, M)``.
     """
     n_steps = check.positive_int("n_steps", n_steps)
     out = [np.asarray(y0, dtype=float)]
     for _ in range(n_steps):
         out.append(jko_step(out[-1], tau, beta, f, grad_f))
-    return np.stack(out)
+    return TimeSeries(t=np.arange(n_steps + 1, dtype=float) * tau, x=np.stack(out))
 
 
 def entropic_jko_step(rho: ArrayLike, grid: CellGrid, tau: float, beta: float,
@@ -268,20 +271,21 @@ def _log_apply(k1: Array, k2: Array, log_v: Array) -> Array:
 
 
 def entropic_jko_flow(rho0: ArrayLike, grid: CellGrid, tau: float, n_steps: int, beta: float,
-                      f_cells: ArrayLike, eps: float, tol: float = 1e-9) -> Array:
+                      f_cells: ArrayLike, eps: float, tol: float = 1e-9) -> TimeSeries:
     r"""``n_steps`` entropic JKO steps from ``rho0`` (see :func:`entropic_jko_step`).
 
     Returns
     -------
-    ndarray, shape (n_steps + 1,) + grid.shape
-        The densities :math:`\rho_0, \rho_1, \dots` (unit mass).
+    TimeSeries
+        Times ``t = k * tau``, ``k = 0..n_steps``, and the densities ``x`` of
+        :math:`\rho_0, \rho_1, \dots` (unit mass), shape ``(n_steps + 1,) + grid.shape``.
     """
     n_steps = check.positive_int("n_steps", n_steps)
     rho0 = np.asarray(rho0, dtype=float)
     out = [rho0 / (rho0.sum() * grid.volume)]
     for _ in range(n_steps):
         out.append(entropic_jko_step(out[-1], grid, tau, beta, f_cells, eps, tol))
-    return np.stack(out)
+    return TimeSeries(t=np.arange(n_steps + 1, dtype=float) * tau, x=np.stack(out))
 
 
 def w2_grid(rho: ArrayLike, sigma: ArrayLike, grid: CellGrid) -> float:

@@ -8,7 +8,6 @@ eq. 3, with :math:`b = -\\nabla f`).
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -16,27 +15,12 @@ from tqdm.auto import tqdm
 
 from sgdlab import _validation as check
 from sgdlab._typing import Array
+from sgdlab.core.timeseries import TimeSeries
 
-__all__ = ["Path", "euler_maruyama"]
+__all__ = ["euler_maruyama"]
 
 Drift = Callable[[Array], ArrayLike]
 Diffusion = Callable[[Array], ArrayLike]
-
-
-@dataclass(frozen=True)
-class Path:
-    """States recorded by :func:`euler_maruyama`.
-
-    Attributes
-    ----------
-    t : ndarray, shape (n_records,)
-        Times of the records.
-    x : ndarray, shape (n_records, n_particles, d)
-        States of every particle at those times.
-    """
-
-    t: Array
-    x: Array
 
 
 def euler_maruyama(
@@ -50,7 +34,7 @@ def euler_maruyama(
     record_every: int = 1,
     rng: int | np.random.Generator | None = None,
     progress: bool = False,
-) -> Path:
+) -> TimeSeries:
     r"""Simulate :math:`dx = b(x)\,dt + \sqrt{2\beta^{-1}D(x)}\,dW` (eq. 3).
 
     One step is
@@ -85,8 +69,9 @@ def euler_maruyama(
 
     Returns
     -------
-    Path
-        Times ``t`` and states ``x`` of shape ``(n_records, n_particles, d)``.
+    TimeSeries
+        Times ``t = k * dt`` of the recorded steps ``k``, shape ``(n_records,)``, and
+        states ``x`` of every particle at those times, shape ``(n_records, n_particles, d)``.
 
     Raises
     ------
@@ -129,7 +114,7 @@ def euler_maruyama(
                 )
             if k % record_every == 0:
                 out[k // record_every] = x
-    return Path(t=np.arange(n_records, dtype=float) * (record_every * dt), x=out)
+    return TimeSeries(t=np.arange(n_records, dtype=float) * (record_every * dt), x=out)
 
 
 def _constant_sqrt(diffusion: ArrayLike, d: int) -> Array:

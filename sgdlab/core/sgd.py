@@ -1,7 +1,8 @@
 """Discrete SGD with real mini-batches, and its stationary covariance near a minimum.
 
-:func:`sgd` runs many independent chains of :math:`x_{k+1} = x_k - \\eta
-\\nabla f_b(x_k)` (eq. 1) at once.  Near a minimum with Hessian :math:`H`
+:func:`simulate` runs many independent chains of :math:`x_{k+1} = x_k - \\eta
+\\nabla f_b(x_k)` (eq. 1) at once, and records them at the times :math:`t_k = k\\eta`
+of the continuous-time limit (Lemma 2).  Near a minimum with Hessian :math:`H`
 and gradient-noise covariance :math:`C` (:mod:`sgdlab.core.minibatch`), the
 stationary covariance of the iterates solves a discrete Lyapunov equation
 (:func:`sgd_covariance`), and that of the continuous-time limit (Lemma 2) a
@@ -22,16 +23,17 @@ from sgdlab import _validation as check
 from sgdlab._typing import Array
 from sgdlab.core.landscapes import rotation
 from sgdlab.core.minibatch import covariance, diffusion_matrix, sample_batches
+from sgdlab.core.timeseries import TimeSeries
 
 __all__ = ["CentredQuadratic", "LinearLeastSquares", "anisotropic_quadratic", "covariance_ellipse",
-           "lyapunov_covariance", "sgd", "sgd_covariance", "variance_z_scores"]
+           "lyapunov_covariance", "sgd_covariance", "simulate", "variance_z_scores"]
 
 BatchGradient = Callable[[Array, NDArray[np.intp]], ArrayLike]
 
 
-def sgd(batch_grad: BatchGradient, n_examples: int, x0: ArrayLike, eta: float, b: int,
-        n_steps: int, *, replacement: bool = True, record_every: int = 1,
-        rng: int | np.random.Generator | None = None) -> Array:
+def simulate(batch_grad: BatchGradient, n_examples: int, x0: ArrayLike, eta: float, b: int,
+             n_steps: int, *, replacement: bool = True, record_every: int = 1,
+             rng: int | np.random.Generator | None = None) -> TimeSeries:
     r"""Run independent chains of mini-batch SGD, :math:`x_{k+1} = x_k - \eta\nabla f_b(x_k)`.
 
     Parameters
@@ -57,7 +59,10 @@ def sgd(batch_grad: BatchGradient, n_examples: int, x0: ArrayLike, eta: float, b
 
     Returns
     -------
-    ndarray, shape (n_steps // record_every + 1, n_chains, d)
+    TimeSeries
+        Times ``t = k * eta`` of the recorded steps ``k`` (the time of step ``k`` in the
+        continuous-time limit, Lemma 2), shape ``(n_steps // record_every + 1,)``, and
+        the iterates ``x`` of every chain after those steps, shape ``(n_records, n_chains, d)``.
 
     Raises
     ------
@@ -82,7 +87,13 @@ def sgd(batch_grad: BatchGradient, n_examples: int, x0: ArrayLike, eta: float, b
                 if not np.all(np.isfinite(x)):
                     raise ValueError(f"SGD diverged by step {k}; reduce eta")
                 out[k // record_every] = x
-    return out
+    return _records(out, record_every, eta)
+
+
+def _records(out: Array, record_every: int, eta: float) -> TimeSeries:
+    """Iterates ``out`` recorded every ``record_every`` steps, at the times ``k * eta``."""
+    steps = record_every * np.arange(len(out), dtype=float)
+    return TimeSeries(t=eta * steps, x=out)
 
 
 def _batch_chunks(n_examples: int, b: int, n_steps: int, n_chains: int, replacement: bool,
@@ -212,12 +223,13 @@ class CentredQuadratic:
 
     def run(self, eta: float, b: int, n_chains: int, n_steps: int, *,
             replacement: bool = True, record_every: int | None = None,
-            rng: int | np.random.Generator | None = None) -> Array:
-        """SGD chains started at the minimum; records as :func:`sgd`.
+            rng: int | np.random.Generator | None = None) -> TimeSeries:
+        """SGD chains started at the minimum; records and times as :func:`simulate`.
 
-        Same batches and iterates as :func:`sgd` with :meth:`batch_grad` and the
+        Same batches and iterates as :func:`simulate` with :meth:`batch_grad` and the
         same seed, computed faster: the batch means of the targets are gathered
         for a whole chunk of steps at once, since the noise does not depend on ``x``.
+        ``record_every`` defaults to ``n_steps``: the initial and the last iterates.
         """
         n_chains = check.positive_int("n_chains", n_chains)
         eta = check.positive_scalar("eta", eta)
@@ -237,7 +249,7 @@ class CentredQuadratic:
                 x = x - (x - target) @ step
                 if k % record_every == 0:
                     out[k // record_every] = x
-        return out
+        return _records(out, record_every, eta)
 
 
 def anisotropic_quadratic(n: int = 32, rng: int | np.random.Generator = 0) -> CentredQuadratic:
