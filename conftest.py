@@ -4,10 +4,16 @@ Chapters are MyST markdown notebooks (``book/*.md`` with a ``kernelspec``);
 nbval reads ``.ipynb`` only, so each one is converted with jupytext into
 ``_build/nbval/`` and run from there, every cell, failing on any error or
 failed assertion (``--nbval-lax``: outputs are not compared).
+
+The kernels nbval starts cannot import myst-nb, as in Colab or a plain Jupyter:
+a ``sitecustomize`` written into ``_build/nbval/site/``, first on their
+``PYTHONPATH``, blocks it, so every chapter is shown to run without it
+(:func:`sgdlab.book.glue` displays plainly there).
 """
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import jupytext
@@ -17,6 +23,30 @@ from nbval.plugin import IPyNbFile
 ROOT = Path(__file__).parent
 BOOK = ROOT / "book"
 OUT = ROOT / "_build" / "nbval"
+BLOCK_MYST_NB = '''"""Written by the root conftest.py: the chapters' kernels run without myst-nb."""
+import sys
+
+
+class _WithoutMystNb:
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] == "myst_nb":
+            raise ModuleNotFoundError(f"No module named {name!r} (blocked by the tests)",
+                                      name=name)
+        return None
+
+
+sys.meta_path.insert(0, _WithoutMystNb())
+'''
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if not (config.option.nbval or config.option.nbval_lax):
+        return
+    site = OUT / "site"
+    site.mkdir(parents=True, exist_ok=True)
+    (site / "sitecustomize.py").write_text(BLOCK_MYST_NB)
+    path = os.environ.get("PYTHONPATH")
+    os.environ["PYTHONPATH"] = os.pathsep.join([str(site), *([path] if path else [])])
 
 
 def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:
