@@ -25,7 +25,7 @@ from sgdlab.core.landscapes import double_well
 from sgdlab.core.plotting import draw_flow
 from sgdlab.core.sgd import covariance_ellipse, simulate
 from sgdlab.deep import spectra
-from sgdlab.deep.runs import CONFIGS, RunConfig, run
+from sgdlab.deep.runs import CONFIGS, RunConfig, record
 from widgets import (
     anisotropy_explorer,
     double_well_explorer,
@@ -70,12 +70,12 @@ def trajectory_weights() -> np.ndarray:
     """Snapshots as long as the chapter's (made once, then found in the runs folder)."""
     cpu = CONFIGS["cpu"]
     config = RunConfig(chains=2, burn_in=10, epochs=cpu.epochs, n=1024, chunk=cpu.chunk)
-    return run(config).weights
+    return record(config).weights
 
 
 def chapter_spectra() -> dict:
     """The spectra of the chapter's runs (found in the runs folder once the chapter ran)."""
-    return {p: spectra.run(spectra.experiment(p, "cpu"), progress=False).spectra
+    return {p: spectra.measure(spectra.experiment(p, "cpu"), progress=False).spectra
             for p in ("small-lenet", "small-fc")}
 
 

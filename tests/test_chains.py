@@ -12,7 +12,7 @@ from sgdlab.deep import runs
 from sgdlab.deep.chains import Chains, init_model, plain_chain
 from sgdlab.deep.data import load
 from sgdlab.deep.models import flat_parameters
-from sgdlab.deep.runs import RunConfig, find, run
+from sgdlab.deep.runs import RunConfig, find, record
 
 SEEDS = (3, 11, 12)
 LRS = (0.2, 0.05)
@@ -129,10 +129,10 @@ def read(traj):
 
 @pytest.fixture(scope="module")
 def uninterrupted(tmp_path_factory):
-    return read(run(CONFIG, root=tmp_path_factory.mktemp("whole"), progress=False))
+    return read(record(CONFIG, root=tmp_path_factory.mktemp("whole"), progress=False))
 
 
-def test_run_records_every_epoch(uninterrupted):
+def test_record_keeps_every_epoch(uninterrupted):
     w, g = uninterrupted["weights"], uninterrupted["gradients"]
     assert w.shape == g.shape == (2, 917, 7)
     assert uninterrupted["grad_norm"].shape == (2, 10)
@@ -155,18 +155,18 @@ def test_resume_after_interruption_reproduces_the_run(tmp_path, monkeypatch, uni
 
     monkeypatch.setattr(Chains, "train_epoch", crash_at_epoch_5)
     with pytest.raises(KeyboardInterrupt):
-        run(CONFIG, root=tmp_path, progress=False)
+        record(CONFIG, root=tmp_path, progress=False)
     assert find(CONFIG, root=tmp_path) is None
     monkeypatch.setattr(Chains, "train_epoch", original)
-    resumed = read(run(CONFIG, root=tmp_path, progress=False))
+    resumed = read(record(CONFIG, root=tmp_path, progress=False))
     for name, array in uninterrupted.items():
         assert np.array_equal(resumed[name], array), name
 
 
 def test_a_finished_run_is_reused(tmp_path, monkeypatch):
-    first = run(CONFIG, root=tmp_path, progress=False)
+    first = record(CONFIG, root=tmp_path, progress=False)
     monkeypatch.setattr(Chains, "train_epoch", lambda *a: pytest.fail("retrained"))
-    again = run(dataclasses.replace(CONFIG, chunk=5), root=tmp_path, progress=False)
+    again = record(dataclasses.replace(CONFIG, chunk=5), root=tmp_path, progress=False)
     assert again.folder == first.folder and np.array_equal(again.weights, first.weights)
 
 
@@ -181,7 +181,7 @@ def test_another_configuration_in_the_folder(tmp_path):
     folder.mkdir()
     (folder / "config.json").write_text("{}")
     with pytest.raises(ValueError, match="config"):
-        run(CONFIG, root=tmp_path, progress=False)
+        record(CONFIG, root=tmp_path, progress=False)
 
 
 @pytest.mark.parametrize(("kwargs", "name"), [
@@ -194,6 +194,6 @@ def test_bad_config_names_the_argument(kwargs, name):
         RunConfig(**kwargs)
 
 
-def test_run_wants_a_config():
+def test_record_wants_a_config():
     with pytest.raises(ValueError, match="config"):
-        run({"chains": 2})
+        record({"chains": 2})

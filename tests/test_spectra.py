@@ -11,10 +11,10 @@ TINY = spectra.Experiment("tiny-fc", "mnist7-04", n_train=400, epochs=2, lr=0.05
 @pytest.fixture(scope="module")
 def tiny_run(tmp_path_factory):
     root = tmp_path_factory.mktemp("runs")
-    return root, spectra.run(TINY, root=root, device="cpu", progress=False)
+    return root, spectra.measure(TINY, root=root, device="cpu", progress=False)
 
 
-def test_run_gives_three_instants_and_is_cached(tiny_run):
+def test_measure_gives_three_instants_and_is_cached(tiny_run):
     root, first = tiny_run
     assert sorted(first.spectra) == [0.2, 0.4, 1.0] and first.augmented == {}
     for s in first.spectra.values():
@@ -22,7 +22,7 @@ def test_run_gives_three_instants_and_is_cached(tiny_run):
     assert 0.2 < first.test_accuracy <= 1.0
     files = sorted(p.name for p in (root / TINY.key).glob("spectrum-*.npz"))
     assert files == ["spectrum-0.20.npz", "spectrum-0.40.npz", "spectrum-1.00.npz"]
-    again = spectra.run(TINY, root=root, device="cpu", progress=False)
+    again = spectra.measure(TINY, root=root, device="cpu", progress=False)
     for fraction, s in first.spectra.items():
         np.testing.assert_array_equal(again.spectra[fraction].eigenvalues, s.eigenvalues)
     assert again.test_accuracy == first.test_accuracy

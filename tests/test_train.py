@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from sgdlab.deep.data import load
-from sgdlab.deep.train import FRACTIONS, checkpoint_path, evaluate, lr_factor, train
+from sgdlab.deep.train import FRACTIONS, checkpoint_path, evaluate, fit, lr_factor
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 
@@ -27,7 +27,7 @@ def same_weights(a, b):
 def test_short_run_decreases_the_loss_and_leaves_the_callers_rng(mnist7):
     x, y, xt, yt = mnist7
     before = torch.get_rng_state()
-    result = train("tiny-fc", x, y, epochs=4, x_test=xt, y_test=yt, progress=False)
+    result = fit("tiny-fc", x, y, epochs=4, x_test=xt, y_test=yt, progress=False)
     assert torch.equal(torch.get_rng_state(), before)
     assert len(result.train_loss) == len(result.test_accuracy) == 4
     assert result.train_loss[-1] < 0.7 * result.train_loss[0]
@@ -41,7 +41,7 @@ def test_short_run_decreases_the_loss_and_leaves_the_callers_rng(mnist7):
 def test_resume_after_interruption_is_bitwise_identical(mnist28, tmp_path):
     x, y = mnist28  # small-lenet: dropout, so the random state must be restored too
     settings = dict(epochs=3, lr=0.05, progress=False)
-    whole = train("small-lenet", x, y, run_dir=tmp_path / "whole", **settings)
+    whole = fit("small-lenet", x, y, run_dir=tmp_path / "whole", **settings)
 
     class Interrupt(Exception):
         pass
@@ -51,8 +51,8 @@ def test_resume_after_interruption_is_bitwise_identical(mnist28, tmp_path):
             raise Interrupt
 
     with pytest.raises(Interrupt):
-        train("small-lenet", x, y, run_dir=tmp_path / "cut", callback=stop_after_one, **settings)
-    resumed = train("small-lenet", x, y, run_dir=tmp_path / "cut", **settings)
+        fit("small-lenet", x, y, run_dir=tmp_path / "cut", callback=stop_after_one, **settings)
+    resumed = fit("small-lenet", x, y, run_dir=tmp_path / "cut", **settings)
     assert resumed.epochs_trained == 2
     assert same_weights(whole.model, resumed.model)
     assert resumed.train_loss == whole.train_loss
@@ -60,18 +60,18 @@ def test_resume_after_interruption_is_bitwise_identical(mnist28, tmp_path):
         a, b = (torch.load(checkpoint_path(tmp_path / run, fraction), weights_only=True)
                 for run in ("whole", "cut"))
         assert all(torch.equal(a["state_dict"][k], b["state_dict"][k]) for k in a["state_dict"])
-    in_memory = train("small-lenet", x, y, **settings)
+    in_memory = fit("small-lenet", x, y, **settings)
     assert same_weights(whole.model, in_memory.model)
 
 
 def test_finished_run_is_loaded_not_retrained(mnist7, tmp_path):
     x, y, _, _ = mnist7
-    first = train("tiny-fc", x, y, epochs=2, run_dir=tmp_path, progress=False)
+    first = fit("tiny-fc", x, y, epochs=2, run_dir=tmp_path, progress=False)
 
     def fail(epoch, metrics):
         raise AssertionError("trained again")
 
-    again = train("tiny-fc", x, y, epochs=2, run_dir=tmp_path, progress=False, callback=fail)
+    again = fit("tiny-fc", x, y, epochs=2, run_dir=tmp_path, progress=False, callback=fail)
     assert again.epochs_trained == 0 and same_weights(first.model, again.model)
     assert again.train_loss == first.train_loss and again.seconds == first.seconds
     assert set(again.checkpoints) == {0.2, 0.4, 1.0}
@@ -84,9 +84,9 @@ def test_finished_run_is_loaded_not_retrained(mnist7, tmp_path):
     assert all(torch.equal(v, again.model.state_dict()[k]) for k, v in final["state_dict"].items())
     assert final["metrics"]["train_loss"] == first.train_loss
     with pytest.raises(ValueError, match=r"another configuration \(lr: 0\.1 there, 0\.2 here\)"):
-        train("tiny-fc", x, y, epochs=2, lr=0.2, run_dir=tmp_path, progress=False)
+        fit("tiny-fc", x, y, epochs=2, lr=0.2, run_dir=tmp_path, progress=False)
     with pytest.raises(ValueError, match="data"):
-        train("tiny-fc", x[:200], y[:200], epochs=2, run_dir=tmp_path, progress=False)
+        fit("tiny-fc", x[:200], y[:200], epochs=2, run_dir=tmp_path, progress=False)
 
 
 def test_schedules():
@@ -125,12 +125,12 @@ def test_bad_input(mnist7, change, message):
     x, y, _, _ = mnist7
     args = dict(model="tiny-fc", x=x, y=y, epochs=1, progress=False) | change
     with pytest.raises(ValueError, match=message):
-        train(args.pop("model"), args.pop("x"), args.pop("y"), **args)
+        fit(args.pop("model"), args.pop("x"), args.pop("y"), **args)
 
 
 def test_evaluate_bad_input(mnist7):
     x, y, _, _ = mnist7
-    model = train("tiny-fc", x, y, epochs=1, progress=False).model
+    model = fit("tiny-fc", x, y, epochs=1, progress=False).model
     with pytest.raises(ValueError, match="y of shape"):
         evaluate(model, x, y[:-1])
     with pytest.raises(ValueError, match="batch_size"):

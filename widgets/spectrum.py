@@ -7,7 +7,7 @@ Left: the histogram of the eigenvalues above the threshold on log axes, the
 chosen instant filled and the other two outlined, as in Fig. 1.  Right: the
 rank fraction :math:`\\mathrm{rank}(D)/d` as a function of the threshold at
 the three instants.  The explorer draws spectra computed beforehand
-(:func:`sgdlab.deep.spectra.run`); moving a control only thresholds and bins them.
+(:func:`sgdlab.deep.spectra.measure`); moving a control only thresholds and bins them.
 """
 
 from __future__ import annotations
@@ -141,7 +141,7 @@ class SpectrumExplorer(Explorer):
     spectra : mapping of str to mapping of float to Spectrum
         For each network (or panel), its spectra at the fractions 0.2, 0.4 and
         1.0 of training, e.g. ``{name: run.spectra}`` of
-        :func:`sgdlab.deep.spectra.run`.
+        :func:`sgdlab.deep.spectra.measure`.
     network : str, optional
         Initial network; the first one when omitted.
     dpi : float, default 80

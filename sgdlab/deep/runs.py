@@ -1,6 +1,6 @@
 """Long SGD runs on disk: one snapshot per epoch, resumable (Section IV-D, Fig. 3).
 
-:func:`run` trains the chains of a :class:`RunConfig` (:class:`sgdlab.deep.chains.Chains`):
+:func:`record` trains the chains of a :class:`RunConfig` (:class:`sgdlab.deep.chains.Chains`):
 a burn-in whose learning rate falls geometrically from ``burn_in_lr`` to
 ``lr``, then ``epochs`` epochs at the fixed ``lr``.  After each epoch it takes
 a snapshot of every chain (:class:`sgdlab.deep.chains.Snapshot`: weights, full
@@ -44,7 +44,7 @@ from .data import load
 from .device import Profile, profile
 from .models import spec
 
-__all__ = ["CONFIGS", "FILES", "RunConfig", "Trajectory", "find", "main", "run"]
+__all__ = ["CONFIGS", "FILES", "RunConfig", "Trajectory", "find", "main", "record"]
 
 #: The arrays of a run, one ``.npy`` file each in its folder (attributes of
 #: :class:`Trajectory`).
@@ -195,8 +195,8 @@ def find(config: RunConfig, root: PathLike | None = None) -> Trajectory | None:
     return Trajectory(folder=folder, config=config, **arrays)
 
 
-def run(config: RunConfig, *, root: PathLike | None = None,
-        device: str | torch.device | None = None, progress: bool = True) -> Trajectory:
+def record(config: RunConfig, *, root: PathLike | None = None,
+           device: str | torch.device | None = None, progress: bool = True) -> Trajectory:
     """Make (or finish, or just open) the long run of ``config``.
 
     Parameters
@@ -226,9 +226,9 @@ def run(config: RunConfig, *, root: PathLike | None = None,
         return done
     folder = runs_root(root) / config.name
     folder.mkdir(parents=True, exist_ok=True)
-    record = {k: v for k, v in dataclasses.asdict(config).items() if k != "chunk"}
+    stored = {k: v for k, v in dataclasses.asdict(config).items() if k != "chunk"}
     config_file = folder / "config.json"
-    if config_file.is_file() and json.loads(config_file.read_text()) != record:
+    if config_file.is_file() and json.loads(config_file.read_text()) != stored:
         raise ValueError(f"config: folder {folder} holds a run of another configuration")
     x, y = load(spec(config.model).dataset, "train", n=config.n, device=device)
     chains = Chains(config.model, config.seeds, x, y, batch_size=config.batch_size,
@@ -241,7 +241,7 @@ def run(config: RunConfig, *, root: PathLike | None = None,
     if epoch > 0:
         state = torch.load(folder / "checkpoint.pt", map_location="cpu", weights_only=True)
         chains.load_state_dict(state["chains"])
-    config_file.write_text(json.dumps(record, indent=1))
+    config_file.write_text(json.dumps(stored, indent=1))
     with tqdm(total=config.total, initial=epoch, disable=not progress,
               desc=f"{config.chains} chains of {config.model}", unit="epoch") as bar:
         while epoch < config.total:
@@ -291,7 +291,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--device", default=None, help="cpu, cuda, ... (default: pick())")
     parser.add_argument("--root", default=None, help="runs folder (default: runs_root())")
     args = parser.parse_args(argv)
-    traj = run(CONFIGS[profile(args.profile)], root=args.root, device=args.device)
+    traj = record(CONFIGS[profile(args.profile)], root=args.root, device=args.device)
     print(traj.folder)
 
 

@@ -1,6 +1,6 @@
 """The spectrum of D(x) along training: the experiment of Figs. 1-2 (Section IV-A).
 
-:func:`run` trains one of the paper's networks (:func:`sgdlab.deep.train.train`)
+:func:`measure` trains one of the paper's networks (:func:`sgdlab.deep.train.fit`)
 and computes the eigenspectrum of its diffusion matrix
 (:func:`sgdlab.deep.diffusion.spectrum`, eq. 2, evaluation mode) at 20 %, 40 % and
 100 % of training, on all the training images it used, as the paper does.
@@ -33,7 +33,7 @@ from .device import Profile, pick, profile
 from .eigenspectrum import Spectrum
 from .models import from_checkpoint, spec
 
-__all__ = ["EXPERIMENTS", "PAPER", "Experiment", "SpectraRun", "experiment", "run"]
+__all__ = ["EXPERIMENTS", "PAPER", "Experiment", "SpectraRun", "experiment", "measure"]
 
 #: The figures printed under Figs. 1-2, per panel (network, data set); the mean
 #: and standard deviation of the eigenvalues of D and rank(D) / d.
@@ -110,7 +110,7 @@ def experiment(panel: str, scale: str | None = None) -> Experiment:
 
 @dataclass(frozen=True)
 class SpectraRun:
-    """What :func:`run` returns for one panel.
+    """What :func:`measure` returns for one panel.
 
     Attributes
     ----------
@@ -144,8 +144,8 @@ def _cached_spectrum(path: Path, compute: Callable[[], Spectrum]) -> Spectrum:
     return s
 
 
-def run(exp: Experiment, *, root: PathLike | None = None,
-        device: str | torch.device | None = None, progress: bool = True) -> SpectraRun:
+def measure(exp: Experiment, *, root: PathLike | None = None,
+            device: str | torch.device | None = None, progress: bool = True) -> SpectraRun:
     """Train a network and compute the spectrum of D(x) at 20 %, 40 % and 100 % (Fig. 1).
 
     Parameters
@@ -175,9 +175,9 @@ def run(exp: Experiment, *, root: PathLike | None = None,
     num_classes = spec(exp.model).num_classes_on(exp.dataset)
     x, y = data.load(exp.dataset, "train", n=exp.n_train, device=dev)
     x_test, y_test = data.load(exp.dataset, "test", device=dev)
-    result = train.train(exp.model, x, y, epochs=exp.epochs, x_test=x_test, y_test=y_test,
-                         lr=exp.lr, seed=exp.seed, num_classes=num_classes, run_dir=run_dir,
-                         device=dev, progress=progress)
+    result = train.fit(exp.model, x, y, epochs=exp.epochs, x_test=x_test, y_test=y_test,
+                       lr=exp.lr, seed=exp.seed, num_classes=num_classes, run_dir=run_dir,
+                       device=dev, progress=progress)
     views = {"": x}
     if exp.dataset.startswith("cifar"):
         generator = torch.Generator(device=dev).manual_seed(exp.seed)

@@ -1,14 +1,14 @@
 """Training the paper's networks (Section IV) on resident tensors, resumably.
 
 "We train the above networks with SGD with appropriate learning rate
-annealing and Nesterov's momentum set to 0.9" (Section IV): :func:`train`
+annealing and Nesterov's momentum set to 0.9" (Section IV): :func:`fit`
 does this with mini-batches of 128 drawn without replacement by a seeded
 permutation per epoch from a data set held whole on the device, no
 DataLoader.  The paper names no schedule; :data:`SCHEDULES` offers step
 decay (the default), cosine annealing and a constant rate, stepped every
 iteration through :class:`torch.optim.lr_scheduler.LambdaLR`.
 
-Given a ``run_dir``, :func:`train` writes a checkpoint at each of the given
+Given a ``run_dir``, :func:`fit` writes a checkpoint at each of the given
 fractions of training (``frac-0.20.pt``, ...; 20 %, 40 % and 100 % are the
 instants of Fig. 1) and a rolling ``last.pt`` at the end of every epoch.
 Called again with the same configuration it resumes an interrupted run where
@@ -42,13 +42,13 @@ from .device import pick
 from .models import build, spec
 
 __all__ = ["FRACTIONS", "METRICS", "SCHEDULES", "TrainConfig", "TrainResult", "checkpoint_path",
-           "evaluate", "lr_factor", "train"]
+           "evaluate", "fit", "lr_factor"]
 
-#: The learning-rate schedules :func:`train` takes (see :func:`lr_factor`).
+#: The learning-rate schedules :func:`fit` takes (see :func:`lr_factor`).
 SCHEDULES: tuple[str, ...] = ("step", "cosine", "constant")
 #: The instants of Fig. 1, at 20 %, 40 % and 100 % of training.
 FRACTIONS: tuple[float, ...] = (0.2, 0.4, 1.0)
-#: The per-epoch metrics :func:`train` records.
+#: The per-epoch metrics :func:`fit` records.
 METRICS: tuple[str, ...] = ("train_loss", "train_accuracy", "test_loss", "test_accuracy",
                             "seconds")
 
@@ -77,7 +77,7 @@ def lr_factor(schedule: str, step: int, total: int) -> float:
 
 @dataclass(frozen=True)
 class TrainConfig:
-    """Everything that determines a run of :func:`train`; a ``run_dir`` holds one.
+    """Everything that determines a run of :func:`fit`; a ``run_dir`` holds one.
 
     ``data`` identifies the data by shapes, labels and the root mean square of
     the inputs (to 5 digits), so that a run made on another machine, whose
@@ -104,7 +104,7 @@ class TrainConfig:
 
 @dataclass
 class TrainResult:
-    """What :func:`train` returns.
+    """What :func:`fit` returns.
 
     Attributes
     ----------
@@ -239,16 +239,16 @@ def evaluate(model: nn.Module, x: torch.Tensor, y: torch.Tensor, *, batch_size: 
     return float(loss) / len(x), int(correct) / len(x)
 
 
-def train(model: str, x: torch.Tensor, y: torch.Tensor, *, epochs: int,
-          x_test: torch.Tensor | None = None, y_test: torch.Tensor | None = None,
-          lr: float = 0.1, momentum: float = 0.9, nesterov: bool = True,
-          weight_decay: float | None = None, batch_size: int = 128, schedule: str = "step",
-          seed: int = 0, num_classes: int | None = None,
-          run_dir: PathLike | None = None,
-          fractions: Iterable[float] = FRACTIONS, device: str | torch.device | None = None,
-          progress: bool = True,
-          callback: Callable[[int, dict[str, list[float]]], None] | None = None
-          ) -> TrainResult:
+def fit(model: str, x: torch.Tensor, y: torch.Tensor, *, epochs: int,
+        x_test: torch.Tensor | None = None, y_test: torch.Tensor | None = None,
+        lr: float = 0.1, momentum: float = 0.9, nesterov: bool = True,
+        weight_decay: float | None = None, batch_size: int = 128, schedule: str = "step",
+        seed: int = 0, num_classes: int | None = None,
+        run_dir: PathLike | None = None,
+        fractions: Iterable[float] = FRACTIONS, device: str | torch.device | None = None,
+        progress: bool = True,
+        callback: Callable[[int, dict[str, list[float]]], None] | None = None
+        ) -> TrainResult:
     """Train one of the paper's networks with SGD as in Section IV.
 
     SGD with momentum 0.9, Nesterov's by default as in the paper, mini-batches
@@ -361,10 +361,10 @@ def train(model: str, x: torch.Tensor, y: torch.Tensor, *, epochs: int,
         fractions=_fraction_list(fractions), data=_fingerprint(x, y, x_test, y_test))
     path = _open_run_dir(run_dir, config)
     with torch.random.fork_rng(devices=[dev] if dev.type == "cuda" else []):
-        return _run(config, x, y, x_test, y_test, path, dev, progress, callback)
+        return _fit(config, x, y, x_test, y_test, path, dev, progress, callback)
 
 
-def _run(config: TrainConfig, x: torch.Tensor, y: torch.Tensor, x_test: torch.Tensor | None,
+def _fit(config: TrainConfig, x: torch.Tensor, y: torch.Tensor, x_test: torch.Tensor | None,
          y_test: torch.Tensor | None, path: Path | None, dev: torch.device, progress: bool,
          callback: Callable[[int, dict[str, list[float]]], None] | None) -> TrainResult:
     torch.manual_seed(config.seed)
