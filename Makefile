@@ -26,9 +26,12 @@ test: $(STAMP)
 lab: $(STAMP)
 	$(BIN)/jupyter lab --notebook-dir=book
 
+# ruff; mypy; the workflows against GitHub's schema (check-jsonschema's vendored copy:
+# actionlint's pip package fetches its binary from GitHub when it builds, which fails offline).
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/mypy
+	$(BIN)/check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/widget_latency.py
