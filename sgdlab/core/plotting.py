@@ -253,7 +253,7 @@ def draw_trajectories(axes: Sequence[Axes], cmp: Comparison, grad_norm: ArrayLik
 def markdown_table(rows: Iterable[Sequence[object]], header: Sequence[str]) -> str:
     r"""A Markdown (GitHub-flavoured) table, for :class:`IPython.display.Markdown`.
 
-    Cells are written with :func:`str`, so numbers should be formatted
+    Cells are written with ``str``, so numbers should be formatted
     before; a ``|`` inside a cell is escaped.
 
     Parameters

@@ -64,7 +64,7 @@ class ParameterSlice:
 
     @property
     def slice(self) -> slice:
-        """The tensor's entries of x: ``x[s.slice].reshape(s.shape)`` is the tensor."""
+        """Where the tensor lies in the flat vector x, as ``x[s.slice].reshape(s.shape)``."""
         return slice(self.start, self.stop)
 
     def indices(self) -> NDArray[np.intp]:
@@ -84,7 +84,7 @@ class ModelSpec:
         Shape of one input, channels first.
     dataset : str
         The data set of the paper's experiment (``"mnist"``, ``"mnist7"``,
-        ``"mnist7-04"`` or ``"cifar10"``), a name :func:`sgdlab.deep.data.load` takes.
+        ``"mnist7-04"`` or ``"cifar10"``), a name :func:`~sgdlab.deep.data.registry.load` takes.
     classes : mapping of str to int
         Every data set the paper trains the network on, ``dataset`` first,
         with its number of classes: the network's number of outputs there.
@@ -101,7 +101,7 @@ class ModelSpec:
 
     @property
     def num_classes(self) -> int:
-        """Number of classes of :attr:`dataset`: the network's default number of outputs."""
+        """Number of classes of the spec's ``dataset``, the network's default number of outputs."""
         return self.classes[self.dataset]
 
     def num_classes_on(self, dataset: str) -> int:

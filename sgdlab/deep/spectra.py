@@ -55,7 +55,7 @@ class Experiment:
     model : str
         A name of :data:`sgdlab.deep.models.NAMES`.
     dataset : str
-        A name :func:`sgdlab.deep.data.load` takes.
+        A name :func:`~sgdlab.deep.data.registry.load` takes.
     n_train : int or None
         Training images (the first ones); None for all that are present.
     epochs : int

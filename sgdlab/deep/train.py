@@ -264,7 +264,7 @@ def fit(model: str, x: torch.Tensor, y: torch.Tensor, *, epochs: int,
         A name of :data:`sgdlab.deep.models.NAMES`.
     x, y : torch.Tensor
         Training inputs, shape ``(n, *spec(model).input_shape)``, and int64
-        labels ``(n,)``, e.g. from :func:`sgdlab.deep.data.load`; moved to ``device``
+        labels ``(n,)``, e.g. from :func:`~sgdlab.deep.data.registry.load`; moved to ``device``
         once and kept there.
     epochs : int
         Passes over the training data.
@@ -278,7 +278,7 @@ def fit(model: str, x: torch.Tensor, y: torch.Tensor, *, epochs: int,
         Nesterov's momentum (the paper's) or heavy-ball.
     weight_decay : float, optional
         L2 penalty coefficient; by default the paper's
-        (:attr:`sgdlab.deep.models.ModelSpec.weight_decay`): 1e-4 for
+        (the ``weight_decay`` of its :class:`~sgdlab.deep.models.ModelSpec`): 1e-4 for
         small-allcnn, 0 for the MNIST networks.
     batch_size : int
         The paper's 128; at most ``n``.

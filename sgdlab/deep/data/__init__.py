@@ -13,11 +13,12 @@ MNIST comes from the shipped copy, so a fresh clone builds offline; to train on 
 60,000 MNIST images (the full scale), point ``SGDLAB_DATA`` at a folder holding them or
 an empty folder to download them into.
 
-:func:`load` returns a data set by the name a network's
+:func:`~sgdlab.deep.data.registry.load` returns a data set by the name a network's
 :class:`~sgdlab.deep.models.ModelSpec` gives, as resident tensors: MNIST
 standardised with the statistics of its training split, CIFAR with global
 contrast normalisation and ZCA whitening fitted on its training split
-(Section IV).  :func:`augment` gives the flipped and cropped view of Fig. 2c.
+(Section IV).  :func:`~sgdlab.deep.data.augmentation.augment` gives the flipped and
+cropped view of Fig. 2c.
 
 Modules, one job each (their public names are re-exported here, each imported on first
 use, so that the NumPy-only modules load without torch):
@@ -25,7 +26,7 @@ use, so that the NumPy-only modules load without torch):
 - :mod:`~sgdlab.deep.data.mnist`: the idx files of MNIST and its variants.
 - :mod:`~sgdlab.deep.data.cifar`: the python-pickle batches of CIFAR-10/100.
 - :mod:`~sgdlab.deep.data.preprocess`: global contrast normalisation and ZCA whitening.
-- :mod:`~sgdlab.deep.data.registry`: :func:`load`, every data set by name.
+- :mod:`~sgdlab.deep.data.registry`: ``load``, every data set by name.
 - :mod:`~sgdlab.deep.data.augmentation`: the augmented view of Fig. 2c.
 """
 
