@@ -7,24 +7,39 @@ sets :data:`BUILD_ENV` for the kernels it starts; :func:`building` reads it.
 
 - :func:`glue`: myst-nb's ``glue`` while the book is built, a plain display elsewhere;
 - the explorers give their displays a static fallback only while the book is built
-  (:mod:`widgets`).
+  (:mod:`widgets`), its frames written as image files into :func:`frames_folder`,
+  which the extension copies into the site, so that a page carries no inline images.
 """
 
 from __future__ import annotations
 
 import os
+from pathlib import Path
 from typing import Any
 
-__all__ = ["BUILD_ENV", "building", "glue"]
+__all__ = ["BUILD_ENV", "FRAMES_ENV", "FRAMES_URL", "building", "frames_folder", "glue"]
 
 #: The environment variable the book's Sphinx extension sets to ``"1"`` for the kernels
 #: that execute the chapters.
 BUILD_ENV = "SGDLAB_BOOK_BUILD"
 
 
+#: The environment variable naming the folder the explorers write their frames into
+#: while the book is built (beside the execution cache, so both last as long).
+FRAMES_ENV = "SGDLAB_BOOK_FRAMES"
+#: Where a chapter's page finds those frames in the built site.
+FRAMES_URL = "../_static/explorers/"
+
+
 def building() -> bool:
     """Whether this kernel executes a chapter for the built book (:data:`BUILD_ENV`)."""
     return os.environ.get(BUILD_ENV) == "1"
+
+
+def frames_folder() -> Path | None:
+    """The folder of the explorers' frames while the book is built, else None."""
+    folder = os.environ.get(FRAMES_ENV)
+    return Path(folder) if building() and folder else None
 
 
 def glue(name: str, value: Any, display: bool = True) -> None:

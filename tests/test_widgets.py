@@ -1,3 +1,4 @@
+import io
 import itertools
 import re
 
@@ -104,3 +105,24 @@ def test_static_fallback_is_the_same_in_every_build(monkeypatch):
     monkeypatch.setattr(static, "_COUNT", itertools.count())
     assert slider_html([b"a", b"b"], ["0", "1"], name="n") == first
     assert re.search(r'id="([^"]+)"', first)[1] != re.search(r'id="([^"]+)"', second)[1]
+
+
+def test_while_building_the_frames_are_files_named_by_their_content(monkeypatch, tmp_path,
+                                                                      building_book):
+    """No inline images in a built page: lossless WebP files the browser fetches."""
+    from PIL import Image
+
+    from sgdlab.book import FRAMES_ENV, FRAMES_URL
+
+    monkeypatch.setenv(FRAMES_ENV, str(tmp_path))
+    frames = []
+    for colour in ((255, 0, 0), (0, 0, 255)):
+        out = io.BytesIO()
+        Image.new("RGB", (8, 4), colour).save(out, format="png")
+        frames.append(out.getvalue())
+    html = slider_html(frames, ["0", "1"], name="n")
+    names = re.findall(re.escape(FRAMES_URL) + r"([0-9a-f]{20}\.webp)", html)
+    assert "base64" not in html and len(set(names)) == 2
+    for name, png in zip(sorted(set(names), key=names.index), frames, strict=True):
+        assert np.array_equal(np.asarray(Image.open(tmp_path / name)),     # lossless
+                              np.asarray(Image.open(io.BytesIO(png))))

@@ -9,12 +9,16 @@ import io
 import itertools
 import json
 from collections.abc import Sequence
+from pathlib import Path
 
 import numpy as np
 from matplotlib.artist import Artist
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from PIL import Image
+
+from sgdlab.book import FRAMES_URL, frames_folder
+from sgdlab.storage import atomic_write
 
 #: Numbers the fallbacks of one process, so that equal explorers on one page keep
 #: distinct element ids, the same in every build of the book.
@@ -72,6 +76,11 @@ def slider_html(frames: Sequence[bytes], labels: Sequence[str], *, name: str,
                 initial: int = 0, caption: str = "") -> str:
     """HTML of a slider that swaps precomputed PNG frames, with inline JavaScript.
 
+    While the book is built (:func:`sgdlab.book.frames_folder`), each frame is a
+    lossless WebP file named by its content, which the browser fetches when the slider
+    reaches it; elsewhere the frames are inlined as ``data:`` URLs, so that the HTML
+    stands alone.
+
     Parameters
     ----------
     frames : sequence of bytes
@@ -94,7 +103,11 @@ def slider_html(frames: Sequence[bytes], labels: Sequence[str], *, name: str,
         raise ValueError(f"initial must index frames (0..{len(frames) - 1}), got {initial}")
     digest = hashlib.sha256(b"".join(frames) + caption.encode()).hexdigest()[:10]
     uid = f"sgdlab-{digest}-{next(_COUNT)}"
-    urls = ["data:image/png;base64," + base64.b64encode(f).decode("ascii") for f in frames]
+    folder = frames_folder()
+    if folder is None:
+        urls = ["data:image/png;base64," + base64.b64encode(f).decode("ascii") for f in frames]
+    else:
+        urls = [FRAMES_URL + _frame_file(folder, f) for f in frames]
     alt = html.escape(caption, quote=True)
     return f"""<div class="sgdlab-explorer" id="{uid}">
 <label class="sgdlab-explorer-control">{name} = <output>{html.escape(labels[initial])}</output>
@@ -116,3 +129,17 @@ def slider_html(frames: Sequence[bytes], labels: Sequence[str], *, name: str,
 }})();
 </script>
 </div>"""
+
+
+def _frame_file(folder: Path, png: bytes) -> str:
+    """Write a frame as lossless WebP into ``folder``, named by its content; its name."""
+    out = io.BytesIO()
+    Image.open(io.BytesIO(png)).save(out, format="webp", lossless=True)
+    data = out.getvalue()
+    name = f"{hashlib.sha256(data).hexdigest()[:20]}.webp"
+    path = folder / name
+    if not path.is_file():
+        folder.mkdir(parents=True, exist_ok=True)
+        with atomic_write(path) as fh:
+            fh.write(data)
+    return name

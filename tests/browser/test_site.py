@@ -36,6 +36,12 @@ def test_page_loads_offline_without_errors(load, path):
     page.driver.save_screenshot(str(SHOTS / f"{path.stem}.png"))
 
 
+def test_no_page_weighs_more_than_2_mb():
+    """Explorer frames are files fetched when needed, not inlined: pages stay light on a phone."""
+    heavy = {p.name: p.stat().st_size for p in SITE.rglob("*.html") if p.stat().st_size > 2e6}
+    assert PAGES and heavy == {}
+
+
 def _explorer_pages():
     return [p for p in PAGES if 'class="sgdlab-explorer"' in p.read_text(encoding="utf-8")]
 
