@@ -9,7 +9,10 @@ Two halves, each a subpackage:
 - :mod:`sgdlab.deep` needs PyTorch: the paper's networks, their data, training,
   per-example gradients, the spectrum of D(x) and the runs of Figs. 1-3 (Part III).
 
-``import sgdlab`` imports neither; each module is imported where it is used,
+Beside them, :mod:`sgdlab.storage` says where data and runs live and writes files
+whole, and :mod:`sgdlab.book` is what the chapters need from the book's build.
+
+``import sgdlab`` imports neither half; each module is imported where it is used,
 ``from sgdlab.core import landscapes`` or ``from sgdlab.deep import models``.
 """
 
