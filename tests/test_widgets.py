@@ -44,16 +44,21 @@ def test_other_sliders_change_the_particles(explorer, slider, value):
 
 def test_static_fallback_is_self_contained(explorer, building_book):
     html = explorer._repr_mimebundle_()["text/html"]
-    assert html.count("data:image/png;base64,") == 21 + 1     # 21 frames + the initial <img>
-    assert '<input type="range"' in html and "<script>" in html
+    from widgets.double_well import STATIC_LAMS, STATIC_NOISES
+
+    # every (lambda, noise) frame + the initial <img>
+    assert html.count("data:image/png;base64,") == len(STATIC_LAMS) * len(STATIC_NOISES) + 1
+    assert html.count('<input type="range"') == 2 and "<script>" in html
     assert not re.search(r"(src|href)=\"https?://", html)
 
 
 def test_slider_html_checks_its_input():
-    with pytest.raises(ValueError, match="equal length"):
-        slider_html([b"x"], ["a", "b"], name="n")
+    with pytest.raises(ValueError, match="product of the axes' lengths"):
+        slider_html([b"x"], [("n", ["a", "b"])])
+    with pytest.raises(ValueError, match="product of the axes' lengths"):
+        slider_html([b"x", b"y"], [("n", ["a", "b"]), ("m", ["c", "d"])])
     with pytest.raises(ValueError, match="initial"):
-        slider_html([b"x"], ["a"], name="n", initial=3)
+        slider_html([b"x"], [("n", ["a"])], initial=(3,))
 
 
 def test_local_entropy_explorer_follows_gamma(building_book):
@@ -84,7 +89,10 @@ def test_anisotropy_explorer_shows_the_shift():
     explorer.temperature.value = 0.4
     assert explorer.frame.shift.gap > 2 * cold > 2 * iso
     html = explorer.static_html()
-    assert html.count("data:image/png;base64,") >= 9 and "http" not in html
+    from widgets.anisotropy import STATIC_ANGLES, STATIC_RATIOS
+
+    assert html.count("data:image/png;base64,") == len(STATIC_RATIOS) * len(STATIC_ANGLES) + 1
+    assert html.count('<input type="range"') == 2 and "http" not in html
 
 
 def test_a_live_display_carries_the_widget_alone(explorer, monkeypatch):
@@ -101,9 +109,9 @@ def test_static_fallback_is_the_same_in_every_build(monkeypatch):
     import widgets._static as static
 
     monkeypatch.setattr(static, "_COUNT", itertools.count())
-    first, second = (slider_html([b"a", b"b"], ["0", "1"], name="n") for _ in range(2))
+    first, second = (slider_html([b"a", b"b"], [("n", ["0", "1"])]) for _ in range(2))
     monkeypatch.setattr(static, "_COUNT", itertools.count())
-    assert slider_html([b"a", b"b"], ["0", "1"], name="n") == first
+    assert slider_html([b"a", b"b"], [("n", ["0", "1"])]) == first
     assert re.search(r'id="([^"]+)"', first)[1] != re.search(r'id="([^"]+)"', second)[1]
 
 
@@ -120,7 +128,7 @@ def test_while_building_the_frames_are_files_named_by_their_content(monkeypatch,
         out = io.BytesIO()
         Image.new("RGB", (8, 4), colour).save(out, format="png")
         frames.append(out.getvalue())
-    html = slider_html(frames, ["0", "1"], name="n")
+    html = slider_html(frames, [("n", ["0", "1"])])
     names = re.findall(re.escape(FRAMES_URL) + r"([0-9a-f]{20}\.webp)", html)
     assert "base64" not in html and len(set(names)) == 2
     for name, png in zip(sorted(set(names), key=names.index), frames, strict=True):

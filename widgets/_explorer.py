@@ -11,6 +11,7 @@ book shows where no kernel runs.  A live frontend gets the widget alone.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -61,10 +62,12 @@ class Explorer(W.VBox):
 
     Subclasses create their sliders as attributes, then call
     ``super().__init__`` with the slider names row by row, their scene and
-    their static sweep, and implement :meth:`compute` and :meth:`caption`.
+    their static sweeps (one or two sliders that still move in the built book),
+    and implement :meth:`compute` and :meth:`caption`.
     """
 
-    def __init__(self, rows: Sequence[Sequence[str]], scene: Scene, static: StaticSweep) -> None:
+    def __init__(self, rows: Sequence[Sequence[str]], scene: Scene,
+                 static: Sequence[StaticSweep]) -> None:
         self._names = tuple(name for row in rows for name in row)
         self._scene = scene
         self._static = static
@@ -106,24 +109,27 @@ class Explorer(W.VBox):
         self.image.value = self._scene.canvas.png()
 
     def static_html(self) -> str:
-        """HTML slider over frames precomputed along the static sweep (others as they are).
+        """HTML sliders over frames precomputed along the static sweeps (others as they are).
 
-        Each frame is computed once per explorer: a second display reuses it.
+        One HTML slider per sweep, over every combination of their values.  Each frame
+        is computed once per explorer: a second display reuses it.
         """
-        sweep = self._static
         frames = []
-        for value in sweep.values:
-            values = self.values(**{sweep.slider: value})
+        for combination in itertools.product(*(sweep.values for sweep in self._static)):
+            values = self.values(**{sweep.slider: value for sweep, value
+                                    in zip(self._static, combination, strict=True)})
             key = tuple(values.items())
             if key not in self._static_frames:
                 self._scene.update(self.compute(values))
                 self._static_frames[key] = self._scene.canvas.png(compress_level=9)
             frames.append(self._static_frames[key])
         self._scene.update(self.frame)
-        current = getattr(self, sweep.slider).value
-        initial = int(np.argmin(np.abs(np.asarray(sweep.values, dtype=float) - current)))
-        return slider_html(frames, [sweep.fmt.format(v) for v in sweep.values],
-                           name=sweep.label, initial=initial, caption=self.caption())
+        initial = [int(np.argmin(np.abs(np.asarray(sweep.values, dtype=float)
+                                        - getattr(self, sweep.slider).value)))
+                   for sweep in self._static]
+        axes = [(sweep.label, [sweep.fmt.format(v) for v in sweep.values])
+                for sweep in self._static]
+        return slider_html(frames, axes, initial=initial, caption=self.caption())
 
     def _on_change(self, _change: dict[str, Any]) -> None:
         self.redraw()

@@ -8,6 +8,7 @@ import html
 import io
 import itertools
 import json
+import math
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -72,35 +73,36 @@ class BlitCanvas:
         return out.getvalue()
 
 
-def slider_html(frames: Sequence[bytes], labels: Sequence[str], *, name: str,
-                initial: int = 0, caption: str = "") -> str:
-    """HTML of a slider that swaps precomputed PNG frames, with inline JavaScript.
+def slider_html(frames: Sequence[bytes], axes: Sequence[tuple[str, Sequence[str]]], *,
+                initial: Sequence[int] | None = None, caption: str = "") -> str:
+    """HTML of sliders that swap precomputed PNG frames, with inline JavaScript.
 
-    While the book is built (:func:`sgdlab.book.frames_folder`), each frame is a
-    lossless WebP file named by its content, which the browser fetches when the slider
-    reaches it; elsewhere the frames are inlined as ``data:`` URLs, so that the HTML
-    stands alone.
+    One slider per axis; the frames cover every combination of the axes' positions,
+    the last axis varying fastest.  While the book is built
+    (:func:`sgdlab.book.frames_folder`), each frame is a lossless WebP file named by
+    its content, which the browser fetches when the sliders reach it; elsewhere the
+    frames are inlined as ``data:`` URLs, so that the HTML stands alone.
 
     Parameters
     ----------
     frames : sequence of bytes
-        PNG images, one per slider position.
-    labels : sequence of str
-        The value shown for each position.
-    name : str
-        The slider's name (HTML allowed, e.g. ``"&lambda;"``).
-    initial : int, default 0
-        Index of the position shown first.
+        PNG images, one per combination of positions.
+    axes : sequence of (str, sequence of str)
+        For each slider, its name (HTML allowed, e.g. ``"&lambda;"``) and the value
+        shown at each of its positions.
+    initial : sequence of int, optional
+        The position of each slider shown first (all 0 by default).
     caption : str
         Text under the picture; also the image's alternative text.
     """
-    if len(frames) != len(labels) or not frames:
-        raise ValueError(
-            f"frames and labels must be non-empty and of equal length, got {len(frames)} "
-            f"and {len(labels)}"
-        )
-    if not 0 <= initial < len(frames):
-        raise ValueError(f"initial must index frames (0..{len(frames) - 1}), got {initial}")
+    sizes = [len(labels) for _, labels in axes]
+    if not axes or 0 in sizes or len(frames) != math.prod(sizes):
+        raise ValueError(f"frames must number the product of the axes' lengths {sizes}, "
+                         f"got {len(frames)}")
+    start = [0] * len(axes) if initial is None else [int(k) for k in initial]
+    if len(start) != len(axes) or any(not 0 <= k < n for k, n in zip(start, sizes, strict=True)):
+        raise ValueError(f"initial must hold one position per axis within {sizes}, "
+                         f"got {initial}")
     digest = hashlib.sha256(b"".join(frames) + caption.encode()).hexdigest()[:10]
     uid = f"sgdlab-{digest}-{next(_COUNT)}"
     folder = frames_folder()
@@ -109,23 +111,34 @@ def slider_html(frames: Sequence[bytes], labels: Sequence[str], *, name: str,
     else:
         urls = [FRAMES_URL + _frame_file(folder, f) for f in frames]
     alt = html.escape(caption, quote=True)
+    flat = int(np.ravel_multi_index(start, sizes))
+    controls = "\n".join(
+        f'<label class="sgdlab-explorer-control">{name} = '
+        f"<output>{html.escape(labels[k])}</output>\n"
+        f'<input type="range" min="0" max="{len(labels) - 1}" step="1" value="{k}"\n'
+        f' aria-label="{html.escape(name, quote=True)}"'
+        ' style="width: 60%; vertical-align: middle;"></label>'
+        for (name, labels), k in zip(axes, start, strict=True))
     return f"""<div class="sgdlab-explorer" id="{uid}">
-<label class="sgdlab-explorer-control">{name} = <output>{html.escape(labels[initial])}</output>
-<input type="range" min="0" max="{len(frames) - 1}" step="1" value="{initial}"
- aria-label="{alt}" style="width: 60%; vertical-align: middle;"></label>
-<img src="{urls[initial]}" alt="{alt}" style="max-width: 100%; display: block;">
+{controls}
+<img src="{urls[flat]}" alt="{alt}" style="max-width: 100%; display: block;">
 <p class="sgdlab-explorer-caption">{html.escape(caption)}</p>
 <script>
 (function () {{
   var frames = {json.dumps(urls)};
-  var labels = {json.dumps(list(labels))};
+  var labels = {json.dumps([list(labels) for _, labels in axes])};
   var root = document.getElementById("{uid}");
-  var range = root.querySelector("input"), img = root.querySelector("img");
-  var out = root.querySelector("output");
-  range.addEventListener("input", function () {{
-    img.src = frames[this.value];
-    out.textContent = labels[this.value];
-  }});
+  var ranges = root.querySelectorAll("input"), outs = root.querySelectorAll("output");
+  var img = root.querySelector("img");
+  function show() {{
+    var index = 0;
+    for (var a = 0; a < ranges.length; a++) {{
+      index = index * labels[a].length + Number(ranges[a].value);
+      outs[a].textContent = labels[a][ranges[a].value];
+    }}
+    img.src = frames[index];
+  }}
+  for (var a = 0; a < ranges.length; a++) ranges[a].addEventListener("input", show);
 }})();
 </script>
 </div>"""

@@ -28,7 +28,7 @@ from sgdlab.core.modes import ModeShift, mode_shift
 from widgets._explorer import Explorer, StaticSweep
 from widgets._static import BlitCanvas
 
-__all__ = ["BOX", "GRID", "STATIC_TEMPERATURES", "WELL", "AnisotropyExplorer", "Frame",
+__all__ = ["BOX", "GRID", "STATIC_ANGLES", "STATIC_RATIOS", "WELL", "AnisotropyExplorer", "Frame",
            "anisotropy_explorer", "compute_frame"]
 
 #: The loss landscape of the explorer.
@@ -42,8 +42,10 @@ _F = WELL.f(GRID.points)
 _LEVELS = np.linspace(0.05, 1.6, 9)
 _ZOOM_LEVELS = np.linspace(0.002, 0.06, 8)
 _ARROWS = (slice(2, None, 4), slice(2, None, 4))
-#: The temperatures precomputed for the static fallback of the built book.
-STATIC_TEMPERATURES = tuple(np.round(np.linspace(0.02, 0.5, 9), 3))
+#: The eigenvalue ratios of D precomputed for the static fallback of the built book.
+STATIC_RATIOS = (0.2, 0.4, 0.6, 0.8, 1.0)
+#: The angles of D (degrees) precomputed for the static fallback of the built book.
+STATIC_ANGLES = (0.0, 30.0, 60.0, 90.0, 120.0, 150.0)
 
 
 @dataclass(frozen=True)
@@ -128,8 +130,9 @@ class AnisotropyExplorer(Explorer):
 
     Notes
     -----
-    Displayed, it also carries an HTML fallback with frames precomputed over
-    :data:`STATIC_TEMPERATURES` at the current ratio and angle.
+    In the built book its display carries an HTML fallback with frames
+    precomputed over :data:`STATIC_RATIOS` and :data:`STATIC_ANGLES` at the
+    current temperature.
     """
 
     def __init__(self, ratio: float = 0.25, angle: float = 45.0, temperature: float = 0.2,
@@ -143,8 +146,9 @@ class AnisotropyExplorer(Explorer):
                                          style=style, description="β⁻¹ = η/2b",
                                          readout_format=".2f")
         super().__init__([["ratio", "angle"], ["temperature"]], _Scene(dpi),
-                         StaticSweep("temperature", STATIC_TEMPERATURES, "&beta;<sup>-1</sup>",
-                                     fmt="{:.3f}"))
+                         (StaticSweep("ratio", STATIC_RATIOS, "eigenvalue ratio of D"),
+                          StaticSweep("angle", STATIC_ANGLES, "angle of D (&deg;)",
+                                      fmt="{:.0f}")))
 
     def compute(self, values: Mapping[str, Any]) -> Frame:
         """The frame for slider values ``ratio``, ``angle`` (degrees) and ``temperature``."""
@@ -152,8 +156,8 @@ class AnisotropyExplorer(Explorer):
 
     def caption(self) -> str:
         """Caption of the static fallback."""
-        return (f"Mode shift under anisotropic noise, precomputed for D with eigenvalue ratio "
-                f"{self.ratio.value:.2f} at {self.angle.value:.0f}°. "
+        return (f"Mode shift under anisotropic noise, precomputed at β⁻¹ = "
+                f"{self.temperature.value:.2f}. "
                 "Run the notebook to move every slider.")
 
 

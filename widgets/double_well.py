@@ -29,8 +29,8 @@ from sgdlab.core.sde import euler_maruyama
 from widgets._explorer import Explorer, StaticSweep
 from widgets._static import BlitCanvas
 
-__all__ = ["BOX", "MAX_DT", "START", "STATIC_LAMS", "DoubleWellExplorer", "Frame", "compute_frame",
-           "double_well_explorer"]
+__all__ = ["BOX", "MAX_DT", "START", "STATIC_LAMS", "STATIC_NOISES", "DoubleWellExplorer", "Frame",
+           "compute_frame", "double_well_explorer"]
 
 #: The box drawn, one row per axis.
 BOX = np.array([[-2.0, 2.0], [-2.0, 2.0]])
@@ -40,6 +40,9 @@ START = np.array([0.0, 1.6])
 MAX_DT = 0.02
 #: The values of lambda precomputed for the static fallback of the built book.
 STATIC_LAMS = tuple(np.round(np.linspace(0.0, 2.0, 21), 2))
+#: The noise levels precomputed for the static fallback, colder than, as and hotter than
+#: the paper's.
+STATIC_NOISES = (0.3, 1.0, 3.0)
 
 
 @dataclass(frozen=True)
@@ -143,10 +146,11 @@ class DoubleWellExplorer(Explorer):
 
     Notes
     -----
-    Displayed in Jupyter, the sliders redraw live.  Its display also carries
-    an HTML fallback with :data:`STATIC_LAMS` frames precomputed at the other
-    sliders' current values, which the built book shows, so that the
-    :math:`\\lambda` slider still moves without a kernel.
+    Displayed in Jupyter, the sliders redraw live.  In the built book its
+    display carries an HTML fallback with frames precomputed over
+    :data:`STATIC_LAMS` and :data:`STATIC_NOISES` at the other sliders' current
+    values, so that the :math:`\\lambda` and noise sliders still move without a
+    kernel.
     """
 
     def __init__(self, lam: float = 0.5, noise: float = 1.0, n_particles: int = 600,
@@ -162,7 +166,9 @@ class DoubleWellExplorer(Explorer):
                                      description="time horizon")
         self.seed = seed
         super().__init__([["lam", "noise"], ["particles", "horizon"]], _Scene(dpi),
-                         StaticSweep("lam", STATIC_LAMS, "&lambda;"))
+                         (StaticSweep("lam", STATIC_LAMS, "&lambda;"),
+                          StaticSweep("noise", STATIC_NOISES, "&beta;<sup>-1</sup>",
+                                      fmt="{:g}")))
 
     def compute(self, values: Mapping[str, Any]) -> Frame:
         """The frame for slider values ``lam``, ``noise``, ``particles``, ``horizon``."""
@@ -171,8 +177,8 @@ class DoubleWellExplorer(Explorer):
 
     def caption(self) -> str:
         """Caption of the static fallback."""
-        return (f"Example 19, precomputed for β⁻¹ = {self.noise.value:g}, "
-                f"{self.particles.value} particles, horizon {self.horizon.value:g}. "
+        return (f"Example 19, precomputed for {self.particles.value} particles, "
+                f"horizon {self.horizon.value:g}. "
                 "Run the notebook to move every slider.")
 
 

@@ -125,7 +125,7 @@ class LocalEntropyExplorer(Explorer):
         self.beta = W.FloatSlider(value=beta, min=1.0, max=50.0, step=1.0, style=style,
                                   description="β")
         super().__init__([["gamma", "beta"]], _Scene(dpi),
-                         StaticSweep("gamma", STATIC_GAMMAS, "&gamma;", fmt="{:.3g}"))
+                         (StaticSweep("gamma", STATIC_GAMMAS, "&gamma;", fmt="{:.3g}"),))
 
     def compute(self, values: Mapping[str, Any]) -> Frame:
         """The frame for slider values ``gamma`` and ``beta``."""

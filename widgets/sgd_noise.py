@@ -158,7 +158,7 @@ class SGDNoiseExplorer(Explorer):
                                            value=replacement, style=style)
         self.seed = seed
         super().__init__([["eta", "b"], ["replacement"]], _Scene(dpi),
-                         StaticSweep("eta", STATIC_ETAS, "&eta;", fmt="{:.3g}"))
+                         (StaticSweep("eta", STATIC_ETAS, "&eta;", fmt="{:.3g}"),))
 
     def compute(self, values: Mapping[str, Any]) -> Frame:
         """The frame for control values ``eta``, ``b`` and ``replacement``."""

@@ -179,8 +179,8 @@ class SpectrumExplorer(Explorer):
             description="log10 threshold / λmax")
         super().__init__([["network", "instant"], ["log_threshold"]],
                          _Scene(self.spectra, dpi),
-                         StaticSweep("log_threshold", STATIC_LOG_THRESHOLDS,
-                                     "log<sub>10</sub> threshold / &lambda;<sub>max</sub>"))
+                         (StaticSweep("log_threshold", STATIC_LOG_THRESHOLDS,
+                                      "log<sub>10</sub> threshold / &lambda;<sub>max</sub>"),))
 
     def compute(self, values: Mapping[str, Any]) -> Frame:
         """The frame for control values ``network``, ``instant`` and ``log_threshold``."""

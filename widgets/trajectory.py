@@ -166,8 +166,8 @@ class TrajectoryExplorer(Explorer):
         moving = np.flatnonzero(np.any(np.diff(np.asarray(weights[chain]), axis=1) != 0, axis=1))
         static = moving[np.linspace(0, moving.size - 1, STATIC_FRAMES).round().astype(int)]
         super().__init__([["weight", "chain"], ["max_lag"]], _Scene(n, lag_limit, dpi),
-                         StaticSweep("weight", tuple(int(i) for i in static),
-                                     "weight index", fmt="{:.0f}"))
+                         (StaticSweep("weight", tuple(int(i) for i in static),
+                                      "weight index", fmt="{:.0f}"),))
 
     def compute(self, values: Mapping[str, Any]) -> Frame:
         """The frame for slider values ``weight``, ``max_lag`` and ``chain``."""
