@@ -131,7 +131,9 @@ def test_bad_input(mnist7, change, message):
 def test_evaluate_bad_input(mnist7):
     x, y, _, _ = mnist7
     model = fit("tiny-fc", x, y, epochs=1, progress=False).model
-    with pytest.raises(ValueError, match="y of shape"):
+    with pytest.raises(ValueError, match="y must be an int64 tensor of shape"):
         evaluate(model, x, y[:-1])
+    with pytest.raises(ValueError, match="x contains NaN"):
+        evaluate(model, torch.full_like(x, float("nan")), y)
     with pytest.raises(ValueError, match="batch_size"):
         evaluate(model, x, y, batch_size=0)

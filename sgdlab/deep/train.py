@@ -215,15 +215,11 @@ def evaluate(model: nn.Module, x: torch.Tensor, y: torch.Tensor, *, batch_size: 
     Raises
     ------
     ValueError
-        If ``x`` and ``y`` are not non-empty tensors of the same length, or
-        ``batch_size`` is not a positive integer.
+        If ``x`` is not a non-empty float tensor with finite entries, ``y`` not an int64
+        tensor of one label per input, or ``batch_size`` not a positive integer.
     """
     batch_size = check.positive_int("batch_size", batch_size)
-    if not isinstance(x, torch.Tensor) or not isinstance(y, torch.Tensor) \
-            or x.ndim < 1 or tuple(y.shape) != (len(x),) or len(x) == 0:
-        raise ValueError(f"x and y must be non-empty tensors with y of shape (len(x),), got "
-                         f"{getattr(x, 'shape', type(x).__name__)} and "
-                         f"{getattr(y, 'shape', type(y).__name__)}")
+    check.labelled_examples(x, y, None)
     dev = next(model.parameters()).device
     was_training = model.training
     model.eval()
