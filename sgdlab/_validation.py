@@ -1,7 +1,8 @@
 """Argument checks shared by the public functions of :mod:`sgdlab`.
 
-Each helper raises :class:`ValueError` naming the offending argument, so that
-bad input fails at the call site rather than deep inside NumPy, SciPy or torch.
+Each helper raises :class:`ValueError` naming the offending argument (or
+:class:`TypeError`, for points that are not numbers), so that bad input fails at
+the call site rather than deep inside NumPy, SciPy or torch.
 torch is imported only by the check of torch tensors
 (:func:`labelled_examples`), so that the NumPy half runs without it.
 """

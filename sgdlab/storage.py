@@ -20,6 +20,7 @@ import contextlib
 import hashlib
 import json
 import os
+import tempfile
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import IO, Any
@@ -79,8 +80,9 @@ def config_key(fields: Mapping[str, Any]) -> str:
 def atomic_write(path: PathLike) -> Iterator[IO[bytes]]:
     """Open ``path`` for writing so that it appears whole or not at all.
 
-    The content goes to ``<path>.partial``, renamed over ``path`` when the block ends; an
-    exception or an interruption leaves ``path`` as it was and removes the partial file.
+    The content goes to a temporary ``<path>.<random>.partial`` in the same folder, of
+    its own for each writer, renamed over ``path`` when the block ends; an exception or
+    an interruption leaves ``path`` as it was and removes the partial file.
 
     Examples
     --------
@@ -92,9 +94,10 @@ def atomic_write(path: PathLike) -> Iterator[IO[bytes]]:
     [0, 1, 2]
     """
     path = Path(path)
-    partial = path.with_name(path.name + ".partial")
+    handle, name = tempfile.mkstemp(prefix=f"{path.name}.", suffix=".partial", dir=path.parent)
+    partial = Path(name)
     try:
-        with open(partial, "wb") as fh:
+        with os.fdopen(handle, "wb") as fh:
             yield fh
         os.replace(partial, path)
     finally:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import hashlib
 import html
 import io
 import itertools
@@ -19,7 +18,7 @@ from matplotlib.figure import Figure
 from PIL import Image
 
 from sgdlab.book import FRAMES_URL, frames_folder
-from sgdlab.storage import atomic_write
+from sgdlab.storage import atomic_write, digest
 
 #: Numbers the fallbacks of one process, so that equal explorers on one page keep
 #: distinct element ids, the same in every build of the book.
@@ -103,8 +102,7 @@ def slider_html(frames: Sequence[bytes], axes: Sequence[tuple[str, Sequence[str]
     if len(start) != len(axes) or any(not 0 <= k < n for k, n in zip(start, sizes, strict=True)):
         raise ValueError(f"initial must hold one position per axis within {sizes}, "
                          f"got {initial}")
-    digest = hashlib.sha256(b"".join(frames) + caption.encode()).hexdigest()[:10]
-    uid = f"sgdlab-{digest}-{next(_COUNT)}"
+    uid = f"sgdlab-{digest(b''.join(frames) + caption.encode())}-{next(_COUNT)}"
     folder = frames_folder()
     if folder is None:
         urls = ["data:image/png;base64," + base64.b64encode(f).decode("ascii") for f in frames]
@@ -149,7 +147,7 @@ def _frame_file(folder: Path, png: bytes) -> str:
     out = io.BytesIO()
     Image.open(io.BytesIO(png)).save(out, format="webp", lossless=True)
     data = out.getvalue()
-    name = f"{hashlib.sha256(data).hexdigest()[:20]}.webp"
+    name = f"{digest(data, 20)}.webp"
     path = folder / name
     if not path.is_file():
         folder.mkdir(parents=True, exist_ok=True)

@@ -14,11 +14,11 @@ the chains' state (weights, momentum, BatchNorm statistics, the data-order
 generators) is saved atomically: an interrupted run resumes from the last
 chunk and reproduces an uninterrupted one exactly.
 
-Runs live in ``$SGDLAB_RUNS`` if set, else in the repository's
-``_build/runs/``, one folder per configuration; a finished run found there is
-opened, not recomputed.  The full-scale run (the paper's 10^5 epochs) is made
-on a GPU with ``python -m sgdlab.deep.runs --profile full``, and its folder copied
-into that root.
+Runs live under :func:`~sgdlab.storage.runs_root` (``$SGDLAB_RUNS``, else the checkout's
+``_build/runs/``, else the user cache folder), one folder per configuration; a finished
+run found there is opened, not recomputed. The full-scale run (the paper's 10^5 epochs)
+is made on a GPU with ``python -m sgdlab.deep.runs --profile full``, and its folder
+copied into that root.
 """
 
 from __future__ import annotations

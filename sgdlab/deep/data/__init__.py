@@ -8,8 +8,8 @@ user data folder. MNIST lives in ``MNIST/raw/`` there, CIFAR-10 and CIFAR-100 in
 ``cifar-10-batches-py/`` and ``cifar-100-python/`` (the python-pickle batches, the
 layout torchvision's ``CIFAR10``/``CIFAR100`` use); missing files of any of them are
 downloaded there through torchvision where it imports and a network answers, and
-otherwise an error says what to fetch and where to put it. With no root and no network,
-MNIST comes from the shipped copy, so a fresh clone builds offline; to train on all
+otherwise an error says what to fetch and where to put it. In a checkout, with no root
+and no network, MNIST comes from the shipped copy, so a fresh clone builds offline; to train on all
 60,000 MNIST images (the full scale), point ``SGDLAB_DATA`` at a folder holding them or
 an empty folder to download them into.
 

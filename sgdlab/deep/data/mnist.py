@@ -74,8 +74,9 @@ def load_mnist(split: str = "train", root: PathLike | None = None
         ``"train"``: the training images present (17,000 in the repository's
         copy); ``"test"``: the 10,000 test images.
     root : path, optional
-        Folder holding ``MNIST/raw/*.gz``; defaults to ``$SGDLAB_DATA``, then
-        the repository's ``data/`` (the shipped copy, used with no network).
+        Folder holding ``MNIST/raw/*.gz``; defaults to
+        :func:`~sgdlab.storage.data_root`: ``$SGDLAB_DATA``, else the checkout's
+        ``data/`` (the shipped copy, used with no network), else the user data folder.
         Files missing there are downloaded into it through torchvision's
         ``MNIST`` where torchvision imports and its mirror answers.
 
