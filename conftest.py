@@ -18,7 +18,7 @@ from pathlib import Path
 
 import jupytext
 import pytest
-from nbval.plugin import IPyNbFile
+from nbval.plugin import IPyNbCell, IPyNbFile
 
 ROOT = Path(__file__).parent
 BOOK = ROOT / "book"
@@ -37,6 +37,18 @@ class _WithoutMystNb:
 
 sys.meta_path.insert(0, _WithoutMystNb())
 '''
+
+
+#: Seconds nbval waits for each output message once a cell has finished (its own default is
+#: 5): after a long cell on a busy 2-core machine the kernel can take longer to deliver the
+#: last messages, and nbval then fails the cell though it ran. A hung kernel still fails.
+OUTPUT_TIMEOUT = 60
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if isinstance(item, IPyNbCell):
+            item.output_timeout = OUTPUT_TIMEOUT
 
 
 def pytest_configure(config: pytest.Config) -> None:
