@@ -65,10 +65,10 @@ class BlitCanvas:
             self.canvas.restore_region(self._background)
         for artist in self.dynamic:
             self.fig.draw_artist(artist)
+        # RGB: the figure is opaque, and a quarter fewer bytes encode faster
+        rgb = np.ascontiguousarray(np.asarray(self.canvas.buffer_rgba())[..., :3])
         out = io.BytesIO()
-        Image.fromarray(np.asarray(self.canvas.buffer_rgba())).save(
-            out, format="png", compress_level=compress_level
-        )
+        Image.fromarray(rgb).save(out, format="png", compress_level=compress_level)
         return out.getvalue()
 
 

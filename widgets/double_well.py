@@ -9,6 +9,7 @@ Right: the particles at the horizon against :math:`e^{-\\beta\\Phi}`.
 
 from __future__ import annotations
 
+import collections
 import functools
 import math
 from collections.abc import Mapping
@@ -43,6 +44,9 @@ STATIC_LAMS = tuple(np.round(np.linspace(0.0, 2.0, 21), 2))
 #: The noise levels precomputed for the static fallback, colder than, as and hotter than
 #: the paper's.
 STATIC_NOISES = (0.3, 1.0, 3.0)
+#: Plurals of the kinds of critical point, for the titles.
+_PLURAL = {"minimum": "minima", "maximum": "maxima", "saddle": "saddles", "spiral": "spirals",
+           "centre": "centres", "degenerate": "degenerate zeros"}
 
 
 @dataclass(frozen=True)
@@ -67,7 +71,7 @@ def compute_frame(lam: float, noise: float, n_particles: int, horizon: float,
     """
     well = double_well(lam)
     zeros, streamlines, speed = _field(well.lam)
-    path = descent_flow(well.grad_f, START, horizon, n_eval=300, rtol=1e-6, atol=1e-9).x
+    path = _path(well.lam, float(horizon))
     n_steps = max(1, math.ceil(horizon / MAX_DT))
     sim = euler_maruyama(lambda x: -well.grad_f(x), np.tile(START, (n_particles, 1)),
                          horizon / n_steps, n_steps, beta_inv=noise, record_every=n_steps,
@@ -82,6 +86,15 @@ def _field(lam: float) -> tuple[list[CriticalPoint], NDArray[np.float64], NDArra
     well = double_well(lam)
     streamlines, speed = streamlets(lambda x: -well.grad_f(x), BOX)
     return find_zeros(well.grad_f, BOX, n_starts=9), streamlines, speed
+
+
+@functools.lru_cache(maxsize=128)
+def _path(lam: float, horizon: float) -> NDArray[np.float64]:
+    """The noise-free path from :data:`START` (the noise and particle sliders leave it be)."""
+    path = descent_flow(double_well(lam).grad_f, START, horizon, n_eval=300, rtol=1e-6,
+                        atol=1e-9).x
+    path.flags.writeable = False  # shared by every frame of this lambda and horizon
+    return path
 
 
 class _Scene:
@@ -118,9 +131,10 @@ class _Scene:
         self.path.set_data(frame.path[:, 0], frame.path[:, 1])
         self.zeros.set_offsets(np.array([z.x for z in frame.zeros]).reshape(-1, 2))
         self.zeros.set_color([KIND_STYLE[z.kind]["color"] for z in frame.zeros])
-        kinds = ", ".join(f"{z.kind} ({x1:+.2f}, {x2:+.2f})" for z in frame.zeros
-                          for x1, x2 in [np.round(z.x, 2) + 0.0])
-        # plain-text titles: mathtext would be parsed again at every frame
+        counts = collections.Counter(z.kind for z in frame.zeros)
+        kinds = ", ".join(f"{n} {_PLURAL[kind] if n > 1 else kind}" for kind, n in counts.items())
+        # short plain-text titles: matplotlib renders text glyph by glyph at every frame
+        # (a title of 90 glyphs took 7 ms), and mathtext would be parsed again each time
         self.ax_field.set_title(f"λ = {frame.lam:.2f}; zeros of ∇f: {kinds}", fontsize=8)
         self.dots.set_offsets(frame.particles)
         self.density.set_data(np.exp(-self._phi / frame.noise))
