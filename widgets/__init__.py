@@ -8,10 +8,19 @@ a slider in plain JavaScript (no kernel, nothing from a CDN).
 for none of them), is imported when the explorer is first named, so
 ``from widgets.double_well import double_well_explorer`` and
 ``widgets.double_well_explorer`` load the same, and only that.
+
+The explorers need ipywidgets 7.6 or later: Colab's 7.7 and the 8.x of
+``requirements.txt`` both work; an older or missing one is named when an
+explorer is first asked for.
 """
 
 import importlib
+import re
 from typing import Any
+
+#: The oldest ipywidgets the explorers run with (``Image`` and ``FloatLogSlider``
+#: as they use them).
+_MIN_IPYWIDGETS = (7, 6)
 
 _MODULE = {
     "AnisotropyExplorer": "anisotropy", "anisotropy_explorer": "anisotropy",
@@ -24,8 +33,21 @@ _MODULE = {
 __all__ = sorted(_MODULE)
 
 
+def _check_ipywidgets() -> None:
+    try:
+        import ipywidgets
+    except ImportError as error:
+        raise ImportError("the explorers need ipywidgets (7.6 or later): "
+                          "pip install ipywidgets") from error
+    found = tuple(int(part) for part in re.findall(r"\d+", ipywidgets.__version__)[:2])
+    if found < _MIN_IPYWIDGETS:
+        raise ImportError(f"the explorers need ipywidgets 7.6 or later, found "
+                          f"{ipywidgets.__version__}: pip install --upgrade ipywidgets")
+
+
 def __getattr__(name: str) -> Any:
     if name in _MODULE:
+        _check_ipywidgets()
         return getattr(importlib.import_module(f"{__name__}.{_MODULE[name]}"), name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 

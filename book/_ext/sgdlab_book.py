@@ -1,7 +1,5 @@
 """Sphinx extension of the sgdlab book.
 
-- Every chapter (a MyST notebook) can be downloaded as an executed ``.ipynb``
-  from the theme's download menu, next to its ``.md`` source.
 - The chapters know that the book is being built (:mod:`sgdlab.book`): the
   extension sets ``SGDLAB_BOOK_BUILD=1`` for the kernels that execute them, so
   that they glue with myst-nb and the explorers' displays carry their static
@@ -24,9 +22,6 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-import jupytext
-import nbformat
-from jupyter_cache import get_cache
 from sphinx.application import Sphinx
 from sphinx.util import logging
 
@@ -48,36 +43,6 @@ def _drop_repeated_scripts(app: Sphinx, pagename: str, templatename: str,
             seen.add(key)
             unique.append(script)
     context["script_files"] = unique
-
-
-def _is_notebook(app: Sphinx, docname: str) -> bool:
-    source = Path(app.env.doc2path(docname))
-    return source.suffix == ".md" and "kernelspec:" in source.read_text(encoding="utf-8")[:600]
-
-
-def _offer_notebook(app: Sphinx, pagename: str, templatename: str,
-                    context: dict[str, Any], doctree: Any) -> None:
-    """Point the theme's download menu at the executed notebook of a chapter."""
-    if doctree is not None and pagename in app.env.all_docs and _is_notebook(app, pagename):
-        context["ipynb_source"] = f"{pagename}.ipynb"
-
-
-def _copy_notebooks(app: Sphinx, exception: Exception | None) -> None:
-    """Write each chapter, with the outputs of its cached execution, next to its source."""
-    if exception is not None or app.builder.format != "html":
-        return
-    cache = get_cache(Path(app.srcdir) / app.config.nb_execution_cache_path)
-    for docname in app.env.all_docs:
-        if not _is_notebook(app, docname):
-            continue
-        notebook = jupytext.read(app.env.doc2path(docname))
-        try:
-            _, notebook = cache.merge_match_into_notebook(notebook)
-        except KeyError:
-            logger.info(f"[sgdlab] no cached execution of {docname}: offered without outputs")
-        target = Path(app.outdir) / "_sources" / f"{docname}.ipynb"
-        target.parent.mkdir(parents=True, exist_ok=True)
-        nbformat.write(notebook, target)
 
 
 def _frames_folder(app: Sphinx) -> Path:
@@ -113,8 +78,6 @@ def _copy_frames(app: Sphinx, exception: Exception | None) -> None:
 
 def setup(app: Sphinx) -> dict[str, Any]:
     app.connect("config-inited", _announce_build)
-    app.connect("html-page-context", _offer_notebook, priority=400)
     app.connect("html-page-context", _drop_repeated_scripts, priority=900)
-    app.connect("build-finished", _copy_notebooks)
     app.connect("build-finished", _copy_frames)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

@@ -33,7 +33,53 @@ def test_page_loads_offline_without_errors(load, path):
     if page.driver.find_elements(By.CSS_SELECTOR, ".math"):
         assert page.driver.find_elements(By.CSS_SELECTOR, "mjx-container"), "math not typeset"
     assert not page.driver.find_elements(By.CSS_SELECTOR, "mjx-merror"), "TeX errors"
+    assert _overflowing(page.driver) == [], "code or text wider than the column"
     page.driver.save_screenshot(str(SHOTS / f"{path.stem}.png"))
+
+
+# What runs past the right edge of the text column (or of the window): code cells and
+# outputs, paragraphs, figures; math and tables scroll inside their own boxes.
+OVERFLOWING = """
+const article = document.querySelector('main .bd-article') || document.body;
+const right = Math.min(article.getBoundingClientRect().right, window.innerWidth) + 1;
+const wide = [];
+if (document.documentElement.scrollWidth > window.innerWidth + 1)
+  wide.push('the page scrolls sideways: ' + document.documentElement.scrollWidth + 'px');
+for (const el of article.querySelectorAll('pre, p, img, figure, .sgdlab-explorer')) {
+  if (el.closest('mjx-container, .pst-scrollable-table-container, table')) continue;
+  const box = el.getBoundingClientRect();
+  if (box.width && (box.right > right || el.scrollWidth > el.clientWidth + 1))
+    wide.push(el.tagName + ': ' + (el.textContent || el.src || '').slice(0, 60));
+}
+return wide;
+"""
+
+
+def _overflowing(driver) -> list[str]:
+    return driver.execute_script(OVERFLOWING)
+
+
+@pytest.fixture
+def phone_in_dark_mode(browser):
+    """The browser as a phone (390 x 844 CSS pixels) whose reader chose the dark theme."""
+    browser.set_window_size(390, 844)
+    browser.get((SITE / "index.html").as_uri())
+    browser.execute_script("localStorage.setItem('mode', 'dark');")
+    yield browser
+    browser.execute_script("localStorage.setItem('mode', 'auto');")
+    browser.set_window_size(1280, 1600)
+
+
+@pytest.mark.parametrize("path", PAGES, ids=lambda p: p.stem)
+def test_page_reads_on_a_phone_in_dark_mode(phone_in_dark_mode, load, path):
+    page = load(path)
+    driver = page.driver
+    assert driver.execute_script("return document.documentElement.dataset.theme") == "dark"
+    assert driver.execute_script("return window.innerWidth") <= 400
+    assert _overflowing(driver) == [], "wider than a phone's screen"
+    errors = [e["message"] for e in page.console if e["level"] == "SEVERE"]
+    assert errors == [], "console errors"
+    driver.save_screenshot(str(SHOTS / f"{path.stem}-phone-dark.png"))
 
 
 def test_no_page_weighs_more_than_2_mb():
