@@ -59,15 +59,17 @@ def _overflowing(driver) -> list[str]:
     return driver.execute_script(OVERFLOWING)
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def phone_in_dark_mode(browser):
-    """The browser as a phone (390 x 844 CSS pixels) whose reader chose the dark theme."""
-    browser.set_window_size(390, 844)
-    browser.get((SITE / "index.html").as_uri())
-    browser.execute_script("localStorage.setItem('mode', 'dark');")
+    """The browser as a phone (390 x 844 CSS pixels, 3 device pixels each, touch) whose
+    system asks for dark colours; the theme's default mode, auto, follows it."""
+    browser.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {
+        "width": 390, "height": 844, "deviceScaleFactor": 3, "mobile": True})
+    browser.execute_cdp_cmd("Emulation.setEmulatedMedia", {
+        "features": [{"name": "prefers-color-scheme", "value": "dark"}]})
     yield browser
-    browser.execute_script("localStorage.setItem('mode', 'auto');")
-    browser.set_window_size(1280, 1600)
+    browser.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+    browser.execute_cdp_cmd("Emulation.setEmulatedMedia", {"features": []})
 
 
 @pytest.mark.parametrize("path", PAGES, ids=lambda p: p.stem)
