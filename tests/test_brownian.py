@@ -159,3 +159,31 @@ def test_summary_of_random_walks_is_brownian():
 def test_bad_input_names_the_argument(call, name):
     with pytest.raises(ValueError, match=name):
         call()
+
+
+def test_chain_helpers_and_white_noise_nulls():
+    from scipy import stats
+
+    from sgdlab.deep.brownian import (
+        chain_means,
+        chain_t_test,
+        outside_null_bound,
+        white_lags_quantile,
+    )
+
+    np.testing.assert_allclose(chain_means([0, 1, 3, 5, 6], [1, 3, 10, 20, 7], d=3),
+                               [2.0, 15.0, 7.0])
+    x = [5.1, 5.3, 4.9, 5.2]
+    assert chain_t_test(x, 1.0, "greater") == stats.ttest_1samp(x, 1.0,
+                                                                alternative="greater").pvalue
+    assert chain_t_test(x, 1.0, "less") > 0.99
+    # white noise: lags outside the 99 % band of 200 lags, in 2,000 series
+    rng = np.random.default_rng(2)
+    out = outside_band(autocorrelation(rng.standard_normal((2000, 1000)), 200), 1000)
+    assert np.mean(out > white_lags_quantile(200)) < 0.01 + 4 * np.sqrt(0.01 * 0.99 / 2000)
+    assert np.mean(out) < outside_null_bound(2000 * 200, 0.01)
+    for call in (lambda: chain_means([0, 1], [1.0], 3), lambda: chain_t_test([1.0], 0.0),
+                 lambda: chain_t_test([1.0, 2.0], 0.0, "up"), lambda: white_lags_quantile(0),
+                 lambda: white_lags_quantile(10, level=1.0), lambda: outside_null_bound(10, 1.0)):
+        with pytest.raises(ValueError):
+            call()

@@ -7,6 +7,7 @@ from scipy import stats
 
 from sgdlab.core.grid import cell_grid
 from sgdlab.core.jko import (
+    convergence_order,
     density_quantiles,
     entropic_jko_flow,
     entropic_jko_step,
@@ -182,3 +183,27 @@ def test_entropic_jko_from_a_density_with_empty_cells():
     assert np.all(np.isfinite(step)) and step.min() >= 0
     assert step.sum() * grid.volume == pytest.approx(1.0, rel=1e-12)
     assert np.count_nonzero(step) > np.count_nonzero(rho0)       # the step spreads mass
+
+
+def test_convergence_order_recovers_the_order_and_its_interval():
+    tau = np.array([0.4, 0.2, 0.1, 0.05])
+    order, low, high = convergence_order(tau, 3.0 * tau**2)
+    assert abs(order - 2) < 1e-12 and abs(low - 2) < 1e-9 and abs(high - 2) < 1e-9
+    # a first-order error with a second-order term: the interval holds 1, not 1/2 or 2
+    order, low, high = convergence_order(tau, tau + 0.5 * tau**2)
+    assert 0.5 < low < 1 < high < 2 and low < order < high
+    # the interval is that of statsmodels' OLS
+    import statsmodels.api as sm
+    err = tau * (1 + 0.3 * np.sin(10 * tau))
+    ols = sm.OLS(np.log(err), sm.add_constant(np.log(tau))).fit()
+    assert np.allclose(ols.conf_int(0.05)[1], convergence_order(tau, err, 0.95)[1:], rtol=1e-10)
+
+
+def test_convergence_order_validation():
+    tau = np.array([0.2, 0.1, 0.05])
+    for steps, errors in (([0.2, 0.1], [1.0, 0.5]), (tau, [1.0, 0.5]), (tau, [1.0, 0.0, 0.5]),
+                          ([0.1, 0.1, 0.1], [1.0, 0.5, 0.2]), (tau, [1.0, np.nan, 0.2])):
+        with pytest.raises(ValueError):
+            convergence_order(steps, errors)
+    with pytest.raises(ValueError, match="confidence"):
+        convergence_order(tau, tau, confidence=1.0)

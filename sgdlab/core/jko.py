@@ -39,15 +39,15 @@ from collections.abc import Callable
 import numpy as np
 import ot
 from numpy.typing import ArrayLike
-from scipy import optimize
+from scipy import optimize, stats
 
 from sgdlab import _validation as check
 from sgdlab._typing import Array
 from sgdlab.core.grid import CellGrid
 from sgdlab.core.timeseries import TimeSeries
 
-__all__ = ["density_quantiles", "entropic_jko_flow", "entropic_jko_step", "jko_flow", "jko_step",
-           "levels", "w2_grid", "w2_quantiles"]
+__all__ = ["convergence_order", "density_quantiles", "entropic_jko_flow", "entropic_jko_step",
+           "jko_flow", "jko_step", "levels", "w2_grid", "w2_quantiles"]
 
 Scalar1D = Callable[[Array], ArrayLike]
 
@@ -295,3 +295,51 @@ def w2_grid(rho: ArrayLike, sigma: ArrayLike, grid: CellGrid) -> float:
     if a.size != x.shape[0] or b.size != x.shape[0]:
         raise ValueError(f"rho and sigma must have shape {grid.shape}")
     return float(np.sqrt(max(ot.emd2(a / a.sum(), b / b.sum(), ot.dist(x, x)), 0.0)))
+
+
+def convergence_order(steps: ArrayLike, errors: ArrayLike, confidence: float = 0.99
+                      ) -> tuple[float, float, float]:
+    r"""Order of convergence fitted on log-log axes, with its confidence interval.
+
+    The ordinary least-squares slope :math:`p` of :math:`\log e` against
+    :math:`\log\tau` (``scipy.stats.linregress``), and the interval
+    :math:`p \pm t_{(1+c)/2,\,n-2}\,\mathrm{se}(p)` of the Student law with
+    :math:`n - 2` degrees of freedom.  The scatter of the points about the
+    line (the higher-order terms of the error) plays the part of the noise;
+    with few step sizes the interval is wide (with three, :math:`t` has one
+    degree of freedom, :math:`t_{0.995,1} = 63.7`).
+
+    Parameters
+    ----------
+    steps : array_like, shape (n,)
+        Step sizes :math:`\tau`, positive, n >= 3.
+    errors : array_like, shape (n,)
+        Errors at those steps, positive.
+    confidence : float, default 0.99
+        Level of the interval, in (0, 1).
+
+    Returns
+    -------
+    order, low, high : float
+
+    Examples
+    --------
+    >>> tau = np.array([0.2, 0.1, 0.05])
+    >>> order, low, high = convergence_order(tau, tau * (1 + tau))
+    >>> round(order, 3), bool(low < 1 < high)
+    (1.096, True)
+    """
+    tau = np.asarray(steps, dtype=float)
+    err = np.asarray(errors, dtype=float)
+    if tau.ndim != 1 or tau.size < 3 or err.shape != tau.shape:
+        raise ValueError("steps and errors must be 1-D arrays of the same length >= 3")
+    if not (np.all(np.isfinite(tau)) and np.all(np.isfinite(err))
+            and np.all(tau > 0) and np.all(err > 0)):
+        raise ValueError("steps and errors must be finite and positive")
+    if np.unique(tau).size < 2:
+        raise ValueError("steps must not all be equal")
+    if not 0 < confidence < 1:
+        raise ValueError(f"confidence must lie in (0, 1), got {confidence!r}")
+    fit = stats.linregress(np.log(tau), np.log(err))
+    half = float(stats.t.ppf((1 + confidence) / 2, tau.size - 2)) * float(fit.stderr)
+    return float(fit.slope), float(fit.slope) - half, float(fit.slope) + half

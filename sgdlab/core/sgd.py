@@ -26,7 +26,8 @@ from sgdlab.core.minibatch import covariance, diffusion_matrix, sample_batches
 from sgdlab.core.timeseries import TimeSeries
 
 __all__ = ["CentredQuadratic", "LinearLeastSquares", "anisotropic_quadratic", "covariance_ellipse",
-           "lyapunov_covariance", "sgd_covariance", "simulate", "variance_z_scores"]
+           "linear_scaling_correction", "lyapunov_covariance", "sgd_covariance", "simulate",
+           "variance_z_scores"]
 
 BatchGradient = Callable[[Array, NDArray[np.intp]], ArrayLike]
 
@@ -161,6 +162,36 @@ def sgd_covariance(hessian: ArrayLike, noise_cov: ArrayLike, eta: float) -> Arra
     # scipy-stubs type the solution as floating of any precision; it is float64 here
     out: Array = scipy.linalg.solve_discrete_lyapunov(a, eta**2 * c)  # type: ignore[assignment]
     return 0.5 * (out + out.T)
+
+
+def linear_scaling_correction(hessian: ArrayLike, diffusion: ArrayLike) -> float:
+    r"""First-order correction :math:`\kappa` to the linear scaling rule (Remark 11).
+
+    For SGD on a quadratic with additive noise of covariance :math:`D/b`,
+    :math:`\operatorname{tr}\Sigma_{SGD}/\operatorname{tr}\Sigma_{SDE} = 1 + \kappa\eta
+    + O(\eta^2)` at every ``b``, with
+    :math:`\kappa = \operatorname{tr}\mathcal L^{-1}(H\Sigma_1H)/\operatorname{tr}\Sigma_1`,
+    :math:`\mathcal L(X) = HX + XH` and :math:`\Sigma_1 = \mathcal L^{-1}(D)`: from
+    :math:`\mathcal L(\Sigma_{SGD} - \Sigma_{SDE}) = \eta H\Sigma_{SGD}H` (the
+    practical chapter's Exercise 2).  It lies between :math:`\lambda_{\min}/2` and
+    :math:`\lambda_{\max}/2`.
+
+    Examples
+    --------
+    With :math:`H = \mathrm{diag}(1, 1/4)` and :math:`D = I`,
+    :math:`\Sigma_1 = \mathrm{diag}(1/2, 2)` and
+    :math:`\kappa = (\tfrac12\cdot\tfrac12 + \tfrac18\cdot 2)/\tfrac52`:
+
+    >>> round(linear_scaling_correction(np.diag([1.0, 0.25]), np.eye(2)), 12)
+    0.2
+    """
+    h = check.square_matrix("hessian", hessian)
+    d = check.psd_matrix("diffusion", diffusion, h.shape[0])
+    sigma_1 = lyapunov_covariance(h, d, 0.5)
+    # scipy-stubs type the solution as floating of any precision; it is float64 here
+    second: Array = scipy.linalg.solve_continuous_lyapunov(  # type: ignore[assignment]
+        h, h @ sigma_1 @ h)
+    return float(np.trace(second) / np.trace(sigma_1))
 
 
 @dataclass(frozen=True)
@@ -316,32 +347,85 @@ class LinearLeastSquares:
         residual = np.einsum("nbd,nd->nb", a, x) - self.targets[idx]
         return np.einsum("nbd,nb->nd", a, residual) / idx.shape[1]
 
-    def sgd_covariance(self, eta: float, b: int) -> Array:
+    def sgd_covariance(self, eta: float, b: int, preconditioner: ArrayLike | None = None
+                       ) -> Array:
         r"""Exact stationary covariance of SGD with replacement, multiplicative noise included.
 
-        With :math:`e = x - \hat x`, a step is :math:`e' = (I - \eta\hat A)e + \eta\hat g`
-        with :math:`\hat A = \frac1b\sum_{i\in b}a_ia_i^\top` and
+        With :math:`e = x - \hat x`, a step is :math:`e' = (I - \eta P\hat A)e - \eta P\hat g`
+        with :math:`\hat A = \frac1b\sum_{i\in b}a_ia_i^\top`,
         :math:`\hat g = \frac1b\sum_{i\in b}a_ir_i` (:math:`r_i` the residuals at
-        :math:`\hat x`, so :math:`\mathbb E\hat g = 0`).  The second moment solves
-        :math:`M = \mathbb E[(I-\eta\hat A)M(I-\eta\hat A)] + \eta^2 D(\hat x)/b`,
-        a linear system in :math:`\mathrm{vec}\,M` with
+        :math:`\hat x`, so :math:`\mathbb E\hat g = 0`) and :math:`P` the
+        preconditioner (:math:`I` for plain SGD).  The mean of :math:`e` stays 0 and
+        the second moment solves
+        :math:`M = \mathbb E[(I-\eta P\hat A)M(I-\eta P\hat A)^\top] + \eta^2 PCP^\top`,
+        :math:`C = D(\hat x)/b`, a linear system in :math:`\mathrm{vec}\,M` with
         :math:`\mathbb E[\hat A\otimes\hat A] = \frac1b\mathbb E[aa^\top\otimes aa^\top]
         + (1-\frac1b)H\otimes H`.
+
+        Parameters
+        ----------
+        eta : float
+        b : int
+        preconditioner : array_like, shape (d, d), optional
+            Constant :math:`P` of :math:`x_{k+1} = x_k - \eta P\nabla f_b(x_k)`.
+        """
+        eta = check.positive_scalar("eta", eta)
+        b = check.positive_int("b", b)
+        h = self.hessian
+        d = h.shape[0]
+        eye = np.eye(d)
+        p = eye if preconditioner is None else check.square_matrix("preconditioner",
+                                                                  preconditioner, d)
+        ph = p @ h
+        k = (np.eye(d * d) - eta * (np.kron(ph, eye) + np.kron(eye, ph))
+             + eta**2 * np.kron(p, p) @ self._a_kron_a(b))
+        if np.abs(np.linalg.eigvals(k)).max() >= 1:
+            raise ValueError(f"eta = {eta:g} is too large: SGD's second moment diverges")
+        noise = p @ covariance(self.grads(self.minimum), b) @ p.T
+        out = np.linalg.solve(np.eye(d * d) - k, eta**2 * noise.reshape(-1)).reshape(d, d)
+        return 0.5 * (out + out.T)
+
+    def _a_kron_a(self, b: int) -> Array:
+        r""":math:`\mathbb E[\hat A\otimes\hat A]` for batches of ``b`` drawn with replacement."""
+        a, h = self.features, self.hessian
+        d = h.shape[0]
+        outer = np.einsum("ki,kj->kij", a, a)
+        return (np.einsum("kij,klm->iljm", outer, outer).reshape(d * d, d * d) / len(a) / b
+                + (1.0 - 1.0 / b) * np.kron(h, h))
+
+    def lyapunov_gap_bounds(self, eta: float, b: int) -> tuple[float, float]:
+        r"""Bounds on how far the exact covariance of SGD lies above the Lyapunov one (Lemma 2).
+
+        Let :math:`\Sigma` be :meth:`sgd_covariance`, :math:`\Sigma_L` the solution of
+        :math:`\mathcal L(\Sigma_L) = \eta C` with :math:`\mathcal L(X) = HX + XH`
+        (:func:`lyapunov_covariance` with :math:`\beta^{-1} = \eta/2b`), and
+        :math:`g = \operatorname{tr}(\Sigma - \Sigma_L)/\operatorname{tr}\Sigma_L`.
+        Expanding the recursion gives :math:`\Sigma - \Sigma_L = T(\Sigma)` with the
+        positive map :math:`T(X) = \eta\mathcal L^{-1}\big(HXH + V(X)\big)`,
+        :math:`V(X) = \mathbb E[(\hat A - H)X(\hat A - H)]`.  Hence
+        :math:`\Sigma \succeq \Sigma_L` and :math:`g \ge \operatorname{tr}T(\Sigma_L)
+        /\operatorname{tr}\Sigma_L` (the first-order term); and since
+        :math:`\operatorname{tr}T(X) \le q\operatorname{tr}X` for :math:`X \succeq 0` with
+        :math:`q = \eta\big(\frac{\lambda_{\max}}2 + \frac{\|W\|}{2b\lambda_{\min}}\big)`,
+        :math:`W = \mathbb E[(aa^\top)^2] - H^2`, :math:`g \le q/(1-q)` when :math:`q < 1`.
+
+        Returns
+        -------
+        lower, upper : float
+            ``upper`` is inf when :math:`q \ge 1`.
         """
         eta = check.positive_scalar("eta", eta)
         b = check.positive_int("b", b)
         a, h = self.features, self.hessian
-        d = h.shape[0]
-        outer = np.einsum("ki,kj->kij", a, a)
-        a_kron_a = (np.einsum("kij,klm->iljm", outer, outer).reshape(d * d, d * d) / len(a) / b
-                    + (1.0 - 1.0 / b) * np.kron(h, h))
-        eye = np.eye(d)
-        k = np.eye(d * d) - eta * (np.kron(h, eye) + np.kron(eye, h)) + eta**2 * a_kron_a
-        if np.abs(np.linalg.eigvals(k)).max() >= 1:
-            raise ValueError(f"eta = {eta:g} is too large: SGD's second moment diverges")
-        noise = covariance(self.grads(self.minimum), b)
-        out = np.linalg.solve(np.eye(d * d) - k, eta**2 * noise.reshape(-1)).reshape(d, d)
-        return 0.5 * (out + out.T)
+        lam = np.linalg.eigvalsh(h)
+        sigma_l = lyapunov_covariance(h, covariance(self.grads(self.minimum), b), eta / 2.0)
+        quad = np.einsum("ki,ij,kj->k", a, sigma_l, a)           # a_k^T Sigma_L a_k
+        v = (np.einsum("k,ki,kj->ij", quad, a, a) / len(a) - h @ sigma_l @ h) / b
+        first = scipy.linalg.solve_continuous_lyapunov(h, eta * (h @ sigma_l @ h + v))
+        lower = float(np.trace(first) / np.trace(sigma_l))
+        sq = np.einsum("k,ki,kj->ij", np.sum(a * a, axis=1), a, a) / len(a) - h @ h
+        q = eta * (lam[-1] / 2 + np.linalg.eigvalsh(sq)[-1] / (2 * b * lam[0]))
+        return lower, float(q / (1 - q)) if q < 1 else float("inf")
 
 
 def variance_z_scores(samples: ArrayLike, cov: ArrayLike) -> Array:

@@ -28,6 +28,7 @@ from __future__ import annotations
 import dataclasses
 import math
 from dataclasses import dataclass, fields
+from typing import Literal
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -39,9 +40,10 @@ from sgdlab._typing import Array
 from sgdlab._validation import positive_int
 
 __all__ = ["HIGH", "LOW_CYCLES", "MIDDLE", "AR1Fit", "Comparison", "Summary", "analyse",
-           "autocorrelation", "binned", "brownian_like", "compare", "confidence_band", "fit_ar1",
-           "normalised_gradient", "outside_band", "periodogram", "simulate_ar1", "spectral_slope",
-           "summarise", "white_noise_like"]
+           "autocorrelation", "binned", "brownian_like", "chain_means", "chain_t_test", "compare",
+           "confidence_band", "fit_ar1", "normalised_gradient", "outside_band",
+           "outside_null_bound", "periodogram", "simulate_ar1", "spectral_slope", "summarise",
+           "white_lags_quantile", "white_noise_like"]
 
 
 def _series(name: str, x: ArrayLike, min_length: int = 4) -> Array:
@@ -147,6 +149,85 @@ def outside_band(acfs: ArrayLike, n: int, level: float = 0.99) -> Array:
     if a.shape[1] < 2:
         raise ValueError(f"acfs must have lags 0..nlags with nlags >= 1, got shape {a.shape}")
     return (np.abs(a[:, 1:]) > confidence_band(n, level)).mean(axis=1)
+
+
+def white_lags_quantile(nlags: int, level: float = 0.99, quantile: float = 0.99) -> float:
+    """Fraction of lags outside the ``level`` band that white noise exceeds with probability
+    ``1 - quantile``.
+
+    For white noise the sample autocorrelations at lags 1..nlags are nearly
+    independent, each outside the band with probability ``1 - level``, so the
+    number of lags outside is Binomial(nlags, 1 - level); this is its
+    ``quantile`` over ``nlags``.
+
+    Examples
+    --------
+    >>> white_lags_quantile(200)
+    0.03
+    """
+    nlags = positive_int("nlags", nlags)
+    for name, value in (("level", level), ("quantile", quantile)):
+        if not 0 < value < 1:
+            raise ValueError(f"{name} must lie in (0, 1), got {value!r}")
+    return float(stats.binom.ppf(quantile, nlags, 1 - level) / nlags)
+
+
+def outside_null_bound(n_series: int, p_null: float, n_se: float = 4.0) -> float:
+    """Upper bound on a fraction of ``n_series`` independent series that each pass a test
+    with probability ``1 - p_null`` under the null: ``p_null`` plus ``n_se`` binomial
+    standard errors.
+
+    Examples
+    --------
+    >>> round(outside_null_bound(10_000, 0.01), 4)
+    0.014
+    """
+    k = positive_int("n_series", n_series)
+    if not 0 <= p_null < 1 or not n_se > 0:
+        raise ValueError(f"need 0 <= p_null < 1 and n_se > 0, got {p_null!r}, {n_se!r}")
+    return float(p_null + n_se * math.sqrt(p_null * (1 - p_null) / k))
+
+
+def chain_means(rows: ArrayLike, values: ArrayLike, d: int) -> Array:
+    """Mean of a per-series quantity over the series of each chain.
+
+    ``rows`` are the series' labels ``c * d + i`` (:attr:`Comparison.rows`);
+    the chains are independent runs, so their means are independent samples
+    for :func:`chain_t_test`.
+
+    Examples
+    --------
+    >>> chain_means([0, 1, 3, 5], [1.0, 3.0, 10.0, 20.0], d=3)
+    array([ 2., 15.])
+    """
+    r = np.asarray(rows, dtype=np.intp)
+    v = np.asarray(values, dtype=float)
+    d = positive_int("d", d)
+    if r.ndim != 1 or v.shape != r.shape or np.any(r < 0):
+        raise ValueError("rows and values must be 1-D of the same length, rows >= 0")
+    chain = r // d
+    present = np.unique(chain)
+    return np.array([v[chain == c].mean() for c in present])
+
+
+def chain_t_test(per_chain: ArrayLike, null: float,
+                 alternative: Literal["two-sided", "less", "greater"] = "two-sided") -> float:
+    """p-value of Student's one-sample t test of the chains' values against ``null``.
+
+    ``alternative`` as in ``scipy.stats.ttest_1samp``: ``"greater"`` tests that
+    the chains' mean exceeds ``null``.  Needs at least two chains.
+
+    Examples
+    --------
+    >>> chain_t_test([5.1, 5.3, 4.9, 5.2], 1.0, "greater") < 1e-4
+    True
+    """
+    x = np.asarray(per_chain, dtype=float)
+    if x.ndim != 1 or x.size < 2 or not np.all(np.isfinite(x)):
+        raise ValueError("per_chain must hold finite values of at least two chains")
+    if alternative not in {"two-sided", "greater", "less"}:
+        raise ValueError(f"alternative must be two-sided, greater or less, got {alternative!r}")
+    return float(stats.ttest_1samp(x, null, alternative=alternative).pvalue)
 
 
 def white_noise_like(x: ArrayLike, rng: np.random.Generator) -> Array:

@@ -28,8 +28,8 @@ from numpy.typing import NDArray
 
 from sgdlab import _validation as check
 
-__all__ = ["EPS32", "Spectrum", "architecture_score", "moments", "numerical_rank",
-           "rank_threshold"]
+__all__ = ["EPS32", "IsotropicControl", "Spectrum", "architecture_score", "isotropic_control",
+           "moments", "numerical_rank", "rank_threshold"]
 
 #: float32 machine epsilon of the rank rule (the paper's footnote 1).
 EPS32 = float(np.finfo(np.float32).eps)
@@ -186,3 +186,62 @@ def architecture_score(spectrum: Spectrum, *, normalised: bool = False) -> float
     if normalised:
         variance = variance / spectrum.mean**2 if spectrum.mean > 0 else 0.0
     return spectrum.rank_fraction + variance
+
+
+@dataclass(frozen=True)
+class IsotropicControl:
+    r"""What the spectrum of D would be for isotropic gradient noise (:func:`isotropic_control`).
+
+    Attributes
+    ----------
+    rank : int
+        :math:`\min(N - 1, d)`, the largest rank eq. (2) allows (Exercise 1 of
+        the spectrum chapter), which isotropic noise attains.
+    edge_ratio : float
+        Largest over smallest non-zero eigenvalue, from the edges of the
+        Marchenko-Pastur law.
+    cv : float
+        Standard deviation over mean of the non-zero eigenvalues,
+        :math:`\sqrt c`.
+    """
+
+    rank: int
+    edge_ratio: float
+    cv: float
+
+
+def isotropic_control(d: int, n: int) -> IsotropicControl:
+    r"""The spectrum of D (eq. 2) for :math:`N` gradients of i.i.d. isotropic noise in
+    :math:`\mathbb R^d`: the null of "no structure" for a measured spectrum.
+
+    :math:`D = \frac1N G_c^\top G_c` with :math:`G_c` the centred :math:`N\times d`
+    gradients has :math:`\min(N - 1, d)` non-zero eigenvalues.  For i.i.d.
+    entries they follow, as :math:`N, d \to \infty`, the Marchenko-Pastur law of
+    ratio :math:`c = \min(N-1, d)/\max(N-1, d)`: supported on
+    :math:`[(1-\sqrt c)^2, (1+\sqrt c)^2]` up to scale, with variance
+    :math:`c` times the squared mean.  Finite samples of a few hundred reach
+    these edges to within about ten per cent.
+
+    Parameters
+    ----------
+    d : int
+        Number of weights.
+    n : int
+        Number of examples N, >= 2, with ``min(n - 1, d) < max(n - 1, d)``
+        (at ``c = 1`` the smallest edge is zero).
+
+    Examples
+    --------
+    >>> control = isotropic_control(100, 401)
+    >>> control.rank, round(control.edge_ratio, 3), round(control.cv, 3)
+    (100, 9.0, 0.5)
+    """
+    d = check.positive_int("d", d)
+    n = check.positive_int("n", n)
+    if n < 2:
+        raise ValueError(f"n must be >= 2, got {n}")
+    small, large = sorted((n - 1, d))
+    if small == large:
+        raise ValueError("n - 1 == d: the smallest Marchenko-Pastur edge is zero")
+    root = math.sqrt(small / large)
+    return IsotropicControl(rank=small, edge_ratio=((1 + root) / (1 - root)) ** 2, cv=root)

@@ -1,0 +1,43 @@
+import numpy as np
+import pytest
+
+from sgdlab.core.minibatch import covariance
+from sgdlab.core.sgd import LinearLeastSquares, lyapunov_covariance, simulate, variance_z_scores
+
+
+def _model(seed=6, n=30):
+    rng = np.random.default_rng(seed)
+    a = rng.normal(size=(n, 2)) * np.array([1.0, 0.4])
+    return LinearLeastSquares(a, a @ np.array([1.0, -1.0]) + 0.5 * rng.normal(size=n))
+
+
+def test_preconditioned_exact_covariance_matches_simulation():
+    model = _model()
+    p = np.array([[1.5, 0.3], [0.3, 0.8]])
+    eta, b = 0.2, 2
+    exact = model.sgd_covariance(eta, b, p)
+    assert not np.allclose(exact, model.sgd_covariance(eta, b))
+    np.testing.assert_allclose(model.sgd_covariance(eta, b, np.eye(2)),
+                               model.sgd_covariance(eta, b), rtol=1e-12)
+    chains = simulate(lambda x, idx: model.batch_grad(x, idx) @ p.T, 30,
+                      np.tile(model.minimum, (20_000, 1)), eta, b, 400, record_every=400,
+                      rng=3).x[-1]
+    assert np.all(np.abs(variance_z_scores(chains, exact)) < 4)
+    with pytest.raises(ValueError, match="preconditioner"):
+        model.sgd_covariance(eta, b, np.eye(3))
+
+
+def test_lyapunov_gap_bounds_hold_and_the_lower_one_is_first_order():
+    model = _model()
+    for eta, b in ((0.01, 1), (0.05, 3), (0.2, 2)):
+        exact = model.sgd_covariance(eta, b)
+        lyap = lyapunov_covariance(model.hessian, covariance(model.grads(model.minimum), b),
+                                   eta / 2)
+        assert np.all(np.linalg.eigvalsh(exact - lyap) > -1e-15)      # Sigma >= Sigma_L
+        gap = np.trace(exact - lyap) / np.trace(lyap)
+        lower, upper = model.lyapunov_gap_bounds(eta, b)
+        assert lower <= gap <= upper
+    # the lower bound is the first-order term: gap - lower = O(eta^2)
+    small = [model.lyapunov_gap_bounds(eta, 2)[0] for eta in (1e-3, 2e-3)]
+    assert abs(small[1] / small[0] - 2) < 1e-9
+    assert model.lyapunov_gap_bounds(1.5, 1)[1] == np.inf
