@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from scipy import linalg
 
-from sgdlab.core.sde import closest_return, euler_maruyama, linear_flow
+from sgdlab.core.sde import closest_return, euler_maruyama, linear_flow, stratonovich_correction
 
 A = np.array([[1.0, 0.4], [-0.3, 2.0]])         # non-symmetric: the OU process is not reversible
 D = np.array([[1.0, 0.6], [0.6, 0.5]])
@@ -126,3 +126,31 @@ def test_linear_flow_bad_input():
         linear_flow(np.eye(2), [1.0, 2.0, 3.0], [1.0])
     with pytest.raises(ValueError, match="t_min < t_max"):
         closest_return(np.eye(2), [1.0, 0.0], 2.0, 1.0)
+
+
+def test_stratonovich_correction_is_half_the_derivative_in_1d_and_depends_on_the_root():
+    x = np.linspace(-2, 2, 9)[:, None]
+
+    def sigma_1d(p):
+        return np.sqrt(1 + p**2 / 2)[..., None]
+
+    # c = sigma sigma' / 2 = (sigma^2)' / 4 = x / 4
+    np.testing.assert_allclose(stratonovich_correction(sigma_1d, x)[:, 0], x[:, 0] / 4,
+                               atol=1e-8)
+    pts = np.random.default_rng(0).uniform(-1, 1, (20, 2))
+
+    def sym(p):
+        return linalg.sqrtm(D)[None] * (1 + p[:, 0] ** 2)[:, None, None]
+
+    def turned(p):
+        c, s = np.cos(p[:, 0]), np.sin(p[:, 0])
+        rot = np.stack([np.stack([c, -s], -1), np.stack([s, c], -1)], -2)
+        return sym(p) @ rot
+
+    # the same sigma sigma^T, different corrections
+    np.testing.assert_allclose(sym(pts) @ sym(pts).transpose(0, 2, 1),
+                               turned(pts) @ turned(pts).transpose(0, 2, 1), atol=1e-12)
+    gap = np.abs(stratonovich_correction(sym, pts) - stratonovich_correction(turned, pts)).max()
+    assert gap > 0.1
+    with pytest.raises(ValueError, match="sigma must return"):
+        stratonovich_correction(lambda p: p, pts)

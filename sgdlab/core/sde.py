@@ -6,6 +6,8 @@ eq. 3, with :math:`b = -\\nabla f`).  The noise-free, linear case
 :math:`\\dot x = Ax` (the deterministic flow :math:`\\dot x = j(x)` of Lemma 7
 for a linear force) is solved exactly by :func:`linear_flow`, and
 :func:`closest_return` measures how close its orbit comes back to its start.
+:func:`stratonovich_correction` is the drift by which a Stratonovich noise
+term differs from the Itô one.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from sgdlab import _validation as check
 from sgdlab._typing import Array
 from sgdlab.core.timeseries import TimeSeries
 
-__all__ = ["closest_return", "euler_maruyama", "linear_flow"]
+__all__ = ["closest_return", "euler_maruyama", "linear_flow", "stratonovich_correction"]
 
 Drift = Callable[[Array], ArrayLike]
 Diffusion = Callable[[Array], ArrayLike]
@@ -230,3 +232,54 @@ def closest_return(a: ArrayLike, x0: ArrayLike, t_min: float, t_max: float,
         if np.sqrt(res.fun) < best_d:
             best_t, best_d = float(res.x), float(np.sqrt(res.fun))
     return best_t, best_d
+
+
+def stratonovich_correction(sigma: Diffusion, x: ArrayLike, h: float = 1e-4) -> Array:
+    r"""The Itô drift of a Stratonovich noise term (the Stratonovich correction).
+
+    :math:`c_i = \frac12\sum_{j,k}\sigma_{kj}\partial_k\sigma_{ij}`:
+    :math:`dx = b\,dt + \sigma(x)\circ dW` is the Itô SDE
+    :math:`dx = (b + c)\,dt + \sigma(x)\,dW`.  With :math:`\sigma\sigma^\top =
+    2\beta^{-1}D`, :math:`c = \beta^{-1}\nabla\cdot D - \frac12\sum_{j,k}\sigma_{ij}
+    \partial_k\sigma_{kj}` (row divergence): it depends on the square root
+    :math:`\sigma`, not on :math:`D` alone, unlike the Hänggi-Klimontovich drift
+    :math:`\beta^{-1}\nabla\cdot D`.  The derivatives are central differences
+    of step ``h`` (error :math:`O(h^2)`).
+
+    Parameters
+    ----------
+    sigma : callable
+        :math:`\sigma(x)`, mapping points ``(n, d)`` to matrices ``(n, d, d)``.
+    x : array_like, shape (n, d)
+        Points.
+    h : float, default 1e-4
+        Difference step, > 0.
+
+    Returns
+    -------
+    ndarray, shape (n, d)
+
+    Raises
+    ------
+    ValueError
+        If ``x`` is not a finite ``(n, d)`` array, ``h`` is not positive, or
+        ``sigma`` returns the wrong shape.
+    """
+    x = check.particles("x", x)
+    h = check.positive_scalar("h", h)
+    n, d = x.shape
+
+    def mats(pts: Array) -> Array:
+        out = np.asarray(sigma(pts), dtype=float)
+        if out.shape != (n, d, d):
+            raise ValueError(f"sigma must return shape {(n, d, d)}, got {out.shape}")
+        return out
+
+    s0 = mats(x)
+    out = np.zeros((n, d))
+    for k in range(d):
+        step = np.zeros(d)
+        step[k] = h
+        ds = (mats(x + step) - mats(x - step)) / (2 * h)      # d sigma / d x_k
+        out += 0.5 * np.einsum("nj,nij->ni", s0[:, k, :], ds)
+    return out
