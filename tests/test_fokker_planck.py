@@ -172,3 +172,22 @@ def test_assumption4_on_linear_forces_is_exact():
         assumption4(grid.points, grid.points[..., :1], grid)
     with pytest.raises(ValueError, match="beta"):
         sides.stationarity(0.0)
+
+
+def test_free_energy_rates_of_a_gaussian_under_ou_are_the_closed_form():
+    # rho = N(m, s^2) under dx = -k x dt + sqrt(2 / beta) dW: psi' = (beta k x - (x - m)/s^2)/beta,
+    # so dF/dt = -E[psi'^2] = -((beta k m)^2 + (beta k s - 1/s)^2) / beta^2, and j = 0
+    beta, k, m, s = 2.0, 1.0, 0.7, 0.4
+    rates = []
+    for n in (400, 800):
+        grid = cell_grid([[-5.0, 5.0]], n)
+        fp = fokker_planck(grid, beta, grad_f=lambda x: k * x)
+        rates.append(fp.free_energy_rates(stats.norm(m, s).pdf(grid.centres[0])))
+    exact = -((beta * k * m) ** 2 + (beta * k * s - 1 / s) ** 2) / beta**2
+    generator_gaps = [abs(r.generator - exact) for r in rates]
+    # log(rho / rho_ss) is quadratic: its second-order differences are exact
+    assert all(abs(r.dissipation - exact) < 1e-10 * abs(exact) for r in rates)
+    assert generator_gaps[1] < 1e-3 * abs(exact) and generator_gaps[0] / generator_gaps[1] > 3.0
+    assert abs(rates[1].force_energy) + abs(rates[1].force_entropy) < 1e-3 * abs(exact)
+    with pytest.raises(ValueError, match="positive"):
+        fp.free_energy_rates(np.where(grid.centres[0] > 0, 1.0, 0.0))

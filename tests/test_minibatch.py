@@ -5,6 +5,7 @@ from sgdlab.core.minibatch import (
     covariance,
     diffusion_matrix,
     enumerate_covariance,
+    paper_covariance_error,
     paper_covariance_without_replacement,
     sample_batch_means,
     sample_batches,
@@ -51,6 +52,17 @@ def test_paper_a2_is_exact_only_at_zero_mean_gradient(grads):
     centred = grads - grads.mean(axis=0)
     assert rel(paper_covariance_without_replacement(centred, b),
                covariance(centred, b, False)) < 1e-12
+
+
+def test_paper_a2_error_closed_form(grads):
+    for b in range(1, 7):
+        error = (paper_covariance_without_replacement(grads, b)
+                 - enumerate_covariance(grads, b, replacement=False))
+        closed = paper_covariance_error(grads, b)
+        assert np.abs(error - closed).max() < 1e-12 * np.abs(grads).max() ** 2, b
+    assert np.abs(paper_covariance_error(grads, 6)).max() == 0.0
+    with pytest.raises(ValueError, match="N >= 2"):
+        paper_covariance_error(grads[:1], 1)
 
 
 @pytest.mark.parametrize("replacement", [True, False])

@@ -1,8 +1,10 @@
+import math
+
 import numpy as np
 import pytest
 from scipy import linalg
 
-from sgdlab.core.sde import euler_maruyama
+from sgdlab.core.sde import closest_return, euler_maruyama, linear_flow, stratonovich_correction
 
 A = np.array([[1.0, 0.4], [-0.3, 2.0]])         # non-symmetric: the OU process is not reversible
 D = np.array([[1.0, 0.6], [0.6, 0.5]])
@@ -83,3 +85,72 @@ def test_bad_input_raises(kwargs, name):
     with pytest.raises(ValueError, match=name):
         euler_maruyama(args.pop("drift"), args.pop("x0"), args.pop("dt"), args.pop("n_steps"),
                        **args)
+
+
+def _tori(w1, w2):
+    j = np.array([[0.0, 1.0], [-1.0, 0.0]])
+    return linalg.block_diag(w1 * j, w2 * j)
+
+
+def test_linear_flow_is_the_matrix_exponential():
+    a = np.array([[0.1, 1.0, 0.0], [-1.0, -0.2, 0.3], [0.0, -0.5, 0.0]])
+    x0 = np.array([1.0, -0.5, 2.0])
+    times = np.array([0.0, 0.3, 2.0, 7.5])
+    path = linear_flow(a, x0, times)
+    assert path.shape == (4, 3)
+    for t, x in zip(times, path, strict=True):
+        np.testing.assert_allclose(x, linalg.expm(a * t) @ x0, rtol=1e-12, atol=1e-12)
+
+
+def test_closest_return_closes_for_commensurate_and_not_for_incommensurate_frequencies():
+    x0 = np.array([1.0, 0.0, 1.0, 0.0])
+    t, dist = closest_return(_tori(1.0, 2.0), x0, math.pi, 3 * math.pi, 2000)
+    assert abs(t - 2 * math.pi) < 1e-6 and dist < 1e-6
+    np.testing.assert_allclose(linear_flow(_tori(1.0, 2.0), x0, 2 * math.pi), x0, atol=1e-14)
+    # |x(t) - x0|^2 = 4 sin^2(t/2) + 4 sin^2(t/sqrt 2) and |m^2 - 2k^2| >= 1 give, for
+    # t in [pi, 2 pi K], |x(t) - x0| >= 4 / ((1 + sqrt 2)(sqrt 2 K + M)), M = ceil(sqrt 2 K)
+    k_max = 50
+    t, dist = closest_return(_tori(1.0, math.sqrt(2)), x0, math.pi, 2 * math.pi * k_max, 50_000)
+    bound = 4 / ((1 + math.sqrt(2)) * (math.sqrt(2) * k_max + math.ceil(math.sqrt(2) * k_max)))
+    assert dist >= bound
+    dense = np.linspace(math.pi, 2 * math.pi * k_max, 2_000_001)
+    closed = 2 * np.sqrt(np.sin(dense / 2) ** 2 + np.sin(dense / math.sqrt(2)) ** 2)
+    assert dist <= closed.min() + 1e-9             # the refinement finds the true minimum
+    assert abs(t - 2 * math.pi * 29) < 0.1         # near 2 pi q for a Pell denominator q = 29
+
+
+def test_linear_flow_bad_input():
+    with pytest.raises(ValueError, match="diagonalisable"):
+        linear_flow([[0.0, 1.0], [0.0, 0.0]], [1.0, 1.0], [1.0])
+    with pytest.raises(ValueError, match="x0"):
+        linear_flow(np.eye(2), [1.0, 2.0, 3.0], [1.0])
+    with pytest.raises(ValueError, match="t_min < t_max"):
+        closest_return(np.eye(2), [1.0, 0.0], 2.0, 1.0)
+
+
+def test_stratonovich_correction_is_half_the_derivative_in_1d_and_depends_on_the_root():
+    x = np.linspace(-2, 2, 9)[:, None]
+
+    def sigma_1d(p):
+        return np.sqrt(1 + p**2 / 2)[..., None]
+
+    # c = sigma sigma' / 2 = (sigma^2)' / 4 = x / 4
+    np.testing.assert_allclose(stratonovich_correction(sigma_1d, x)[:, 0], x[:, 0] / 4,
+                               atol=1e-8)
+    pts = np.random.default_rng(0).uniform(-1, 1, (20, 2))
+
+    def sym(p):
+        return linalg.sqrtm(D)[None] * (1 + p[:, 0] ** 2)[:, None, None]
+
+    def turned(p):
+        c, s = np.cos(p[:, 0]), np.sin(p[:, 0])
+        rot = np.stack([np.stack([c, -s], -1), np.stack([s, c], -1)], -2)
+        return sym(p) @ rot
+
+    # the same sigma sigma^T, different corrections
+    np.testing.assert_allclose(sym(pts) @ sym(pts).transpose(0, 2, 1),
+                               turned(pts) @ turned(pts).transpose(0, 2, 1), atol=1e-12)
+    gap = np.abs(stratonovich_correction(sym, pts) - stratonovich_correction(turned, pts)).max()
+    assert gap > 0.1
+    with pytest.raises(ValueError, match="sigma must return"):
+        stratonovich_correction(lambda p: p, pts)

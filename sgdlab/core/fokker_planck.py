@@ -42,14 +42,50 @@ from sgdlab._typing import Array
 from sgdlab.core.grid import CellGrid, Grid2D, divergence, gradient
 from sgdlab.core.timeseries import TimeSeries
 
-__all__ = ["MAX_CELL_MASS", "Assumption4", "FokkerPlanck", "assumption4", "fokker_planck",
-           "kl_divergence"]
+__all__ = ["MAX_CELL_MASS", "Assumption4", "FokkerPlanck", "FreeEnergyRates", "assumption4",
+           "fokker_planck", "kl_divergence"]
 
 Field = Callable[[Array], ArrayLike]
 
 #: Largest share of the steady state's mass one cell may hold; beyond it the
 #: grid cannot resolve the density, and :meth:`FokkerPlanck.steady_state` refuses.
 MAX_CELL_MASS = 0.25
+
+
+@dataclass(frozen=True)
+class FreeEnergyRates:
+    r"""The terms of :math:`dF/dt` at one density (:meth:`FokkerPlanck.free_energy_rates`).
+
+    With :math:`\psi = \delta F/\delta\rho = \beta^{-1}(\log(\rho/\rho_{ss}) + 1)`,
+    (FP) reads :math:`\partial_t\rho = \nabla\cdot(-j\rho + \rho D\nabla\psi)`
+    (eq. A3), and
+
+    .. math::
+        \frac{dF}{dt} = -\int\rho\,\nabla\psi^\top D\nabla\psi
+        + \int\rho\,j\cdot\nabla\Phi + \beta^{-1}\int j\cdot\nabla\rho .
+
+    Attributes
+    ----------
+    dissipation : float
+        :math:`-\int\rho\,\nabla\psi^\top D\nabla\psi \le 0`, Theorem 5's
+        :math:`dF/dt` (Appendix B).
+    force_energy : float
+        :math:`\int\rho\,j\cdot\nabla\Phi`, the rate at which the flow
+        :math:`\dot x = j` changes :math:`\mathbb E_\rho[\Phi]`.
+    force_entropy : float
+        :math:`\beta^{-1}\int j\cdot\nabla\rho`, the rate at which it changes
+        :math:`-\beta^{-1}H(\rho)`.  In the continuum the two force terms cancel
+        for every :math:`\rho` (Lemma 7: :math:`j` does not change :math:`F`),
+        since :math:`\nabla\cdot(j\rho_{ss}) = 0`.
+    generator : float
+        :math:`\beta^{-1}\sum_c |c|\,(A\rho)_c\log(\rho_c/\rho_{ss,c})`, the exact
+        derivative of the discrete :math:`F` along :math:`d\rho/dt = A\rho`.
+    """
+
+    dissipation: float
+    force_energy: float
+    force_entropy: float
+    generator: float
 
 
 @dataclass(frozen=True, eq=False)
@@ -249,6 +285,43 @@ class FokkerPlanck:
         pos = rho > 0
         energy = float(np.sum(rho[pos] * phi[pos]) * self.grid.volume)
         return energy - self.entropy(rho) / self.beta
+
+    def free_energy_rates(self, rho: ArrayLike) -> FreeEnergyRates:
+        r"""The terms of :math:`dF/dt` at ``rho`` (Theorem 5, Appendix B, Lemma 7).
+
+        The integrands use :math:`\nabla\log(\rho/\rho_{ss})`,
+        :math:`\nabla\Phi` and :math:`\nabla\rho` by second-order differences
+        and the force of :meth:`force`, so the three continuum terms are
+        second-order approximations; :attr:`FreeEnergyRates.generator` is the
+        discrete rate, from the generator.  See :class:`FreeEnergyRates`.
+
+        Parameters
+        ----------
+        rho : array_like, shape grid.shape
+            A positive density (normalised here).
+
+        Raises
+        ------
+        ValueError
+            If ``rho`` has the wrong shape or is not positive everywhere.
+        """
+        rho = self._density("rho", rho)
+        if rho.min() <= 0:
+            raise ValueError("rho must be positive in every cell")
+        g, vol = self.grid, self.grid.volume
+        log_ratio = np.log(rho) - np.log(self.steady_state())
+        grad_psi = gradient(log_ratio, g) / self.beta
+        dissipation = -float(np.sum(rho * np.einsum("...i,...ij,...j->...", grad_psi,
+                                                    self.diffusion, grad_psi)) * vol)
+        j = self.force()
+        energy = float(np.sum(rho * np.einsum("...i,...i->...", j,
+                                              gradient(self.potential(), g))) * vol)
+        entropy = float(np.sum(np.einsum("...i,...i->...", j, gradient(rho, g))) * vol
+                        / self.beta)
+        rate = self.generator @ rho.ravel()
+        return FreeEnergyRates(dissipation=dissipation, force_energy=energy,
+                               force_entropy=entropy,
+                               generator=float(rate @ log_ratio.ravel() * vol / self.beta))
 
     def _density(self, name: str, rho: ArrayLike, normalise: bool = True) -> Array:
         arr = np.asarray(rho, dtype=float)

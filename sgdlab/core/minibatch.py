@@ -21,8 +21,8 @@ from sgdlab import _validation as check
 from sgdlab._typing import Array
 
 __all__ = ["covariance", "diffusion_matrix", "enumerate_covariance",
-           "paper_covariance_without_replacement", "sample_batch_means", "sample_batches",
-           "variance_factor"]
+           "paper_covariance_error", "paper_covariance_without_replacement",
+           "sample_batch_means", "sample_batches", "variance_factor"]
 
 
 def _grads(grads: ArrayLike) -> Array:
@@ -149,6 +149,39 @@ def paper_covariance_without_replacement(grads: ArrayLike, b: int) -> Array:
     mean = g.mean(axis=0)
     bracket = g.T @ g / (n - 1) - (1.0 - 1.0 / (n - 1)) * np.outer(mean, mean)
     return (1.0 - b / n) / b * bracket
+
+
+def paper_covariance_error(grads: ArrayLike, b: int) -> Array:
+    r"""Closed form of the error of the paper's eq. (A2) expression, printed minus exact.
+
+    With :math:`S = \sum_k g_k g_k^\top` and :math:`D = S/N - gg^\top`, the
+    printed expression (:func:`paper_covariance_without_replacement`) minus the
+    exact :math:`\frac{N-b}{b(N-1)}D` (:func:`covariance` without replacement) is
+
+    .. math::
+        \frac{N-b}{bN}\Big[\frac{S}{N-1} - \frac{N-2}{N-1}gg^\top\Big]
+        - \frac{N-b}{b(N-1)}\Big[\frac SN - gg^\top\Big]
+        = \frac{2(N-b)}{bN(N-1)}\,gg^\top,
+
+    a multiple of :math:`gg^\top`: zero at a critical point, and, relative to
+    the exact covariance, the same for every ``b < N``.
+
+    Parameters
+    ----------
+    grads : array_like, shape (N, d), N >= 2
+    b : int, 1 <= b <= N
+
+    Returns
+    -------
+    ndarray, shape (d, d)
+    """
+    g = _grads(grads)
+    n = g.shape[0]
+    if n < 2:
+        raise ValueError(f"grads must hold N >= 2 examples, got {n}")
+    b = _batch_size(b, n, replacement=False)
+    mean = g.mean(axis=0)
+    return 2.0 * (n - b) / (b * n * (n - 1)) * np.outer(mean, mean)
 
 
 def enumerate_covariance(grads: ArrayLike, b: int, replacement: bool = True,
