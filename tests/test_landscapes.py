@@ -230,3 +230,21 @@ def test_quarter_turn_is_the_rotation_by_a_right_angle_without_round_off():
     np.testing.assert_array_equal(np.einsum("...i,...i", turned, v), 0.0)
     with pytest.raises(ValueError, match="shape"):
         quarter_turn(np.ones(3))
+
+
+@pytest.mark.parametrize("lam", [0.0, 0.01, 0.3, 0.5, -0.5, 0.77])
+def test_side_zeros_are_zeros_of_grad_f(lam):
+    from sgdlab.core.critical import find_zeros
+
+    well = double_well(lam)
+    side = well.side_zeros()
+    assert side.shape == (2, 2) and side[0, 0] > 0
+    np.testing.assert_allclose(well.grad_f(side), 0.0, atol=1e-14)
+    found = np.array([p.x for p in find_zeros(well.grad_f, [[-2, 2], [-2, 2]], n_starts=21)
+                      if np.linalg.norm(p.x) > 1e-6])
+    np.testing.assert_allclose(found[np.argsort(-found[:, 0])], side, atol=1e-9)
+
+
+def test_side_zeros_vanish_past_the_transition():
+    assert double_well(math.exp(-0.25) + 1e-9).side_zeros().shape == (0, 2)
+    assert double_well(-1.5).side_zeros().shape == (0, 2)

@@ -76,3 +76,33 @@ def test_ou_stationary_covariance_is_inverse_u():
 def test_bad_input_raises(F, D, match):
     with pytest.raises(ValueError, match=match):
         decompose(F, D)
+
+
+@pytest.mark.parametrize("d", [2, 3, 5])
+def test_unsymmetrised_solution_is_within_roundoff_bounds(d):
+    from sgdlab.core.linear import roundoff, sylvester_residual, sylvester_separation
+
+    for _ in range(50):
+        F, D = rng.normal(size=(d, d)), random_psd(d)
+        dec = decompose(F, D)
+        check = roundoff(F, D, dec)
+        assert check.ok, check
+        np.testing.assert_allclose(dec.Q, 0.5 * (dec.Q_raw - dec.Q_raw.T), atol=0)
+        assert np.abs(sylvester_residual(F, D, dec.Q)).max() < 1e-10 * (1 + np.abs(F).max()) ** 2
+    F = np.diag([1.0, 3.0])
+    assert sylvester_separation(F) == pytest.approx(2.0)            # min |l_i + l_j| for normal F
+
+
+def test_roundoff_catches_a_wrong_q():
+    from dataclasses import replace
+
+    from sgdlab.core.linear import roundoff
+
+    F, D = np.diag([1.0, 4.0]), np.array([[1.0, 0.3], [0.3, 0.5]])
+    dec = decompose(F, D)
+    bad = replace(dec, Q_raw=dec.Q_raw + 1e-6)
+    assert not roundoff(F, D, bad).ok
+    with pytest.raises(ValueError, match="Decomposition"):
+        roundoff(F, D, "not a decomposition")
+    with pytest.raises(ValueError, match="shape"):
+        roundoff(np.eye(3), np.eye(3), dec)

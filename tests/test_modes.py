@@ -120,3 +120,44 @@ def test_anisotropic_diffusion():
         anisotropic_diffusion(-1.0, 0.0)
     with pytest.raises(ValueError, match="angle"):
         anisotropic_diffusion(0.5, np.nan)
+
+
+def test_matrix_divergence_of_a_polynomial_field():
+    from sgdlab.core.modes import matrix_divergence
+
+    def field(x):
+        x1, x2 = x[..., 0], x[..., 1]
+        return np.stack([np.stack([x1**2, x1 * x2], -1), np.stack([x2**3, np.sin(x1)], -1)], -2)
+
+    pts = np.random.default_rng(0).normal(size=(50, 2))
+    # (d1 x1^2 + d2 x1 x2, d1 x2^3 + d2 sin x1) = (3 x1, 0)
+    exact = np.stack([3 * pts[:, 0], np.zeros(len(pts))], -1)
+    np.testing.assert_allclose(matrix_divergence(field, pts), exact, atol=1e-8)
+    with pytest.raises(ValueError, match="shape"):
+        matrix_divergence(lambda x: np.zeros(x.shape), pts)
+
+
+def test_a_type_drift_has_exp_minus_beta_phi_as_steady_state_and_its_ito_reading_not():
+    from sgdlab.core.density import gibbs
+    from sgdlab.core.landscapes import swirling_diffusion
+    from sgdlab.core.modes import a_type_drift
+
+    J = np.array([[0.0, 1.0], [-1.0, 0.0]])
+
+    def rot(x):
+        return 0.5 * np.tanh(x[..., 0])[..., None, None] * J
+
+    beta = 5.0
+    errors = {}
+    for n in (40, 80):
+        g = cell_grid([[-2.5, 2.5], [-2.5, 2.5]], n)
+        target = gibbs(WELL.f(g.points), g.volume, beta)
+        for corr in (True, False):
+            drift = a_type_drift(WELL.grad_f, swirling_diffusion, rot, beta, ito_correction=corr)
+            rho = fokker_planck(g, beta, grad_f=drift, diffusion=swirling_diffusion).steady_state()
+            errors[corr, n] = np.abs(rho - target).sum() * g.volume
+    assert round(np.log2(errors[True, 40] / errors[True, 80])) == 2     # second-order scheme
+    assert round(np.log2(errors[False, 40] / errors[False, 80])) == 0   # a different limit
+    with pytest.raises(ValueError, match="antisymmetric"):
+        a_type_drift(WELL.grad_f, swirling_diffusion, lambda x: swirling_diffusion(x), 1.0)(
+            np.zeros((3, 2)))

@@ -13,13 +13,14 @@ from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import ArrayLike
-from scipy import integrate, stats
+from scipy import integrate, optimize, stats
 
 from sgdlab import _validation as check
 from sgdlab._typing import Array
 from sgdlab.core.timeseries import TimeSeries
 
-__all__ = ["PowerLaw", "descent_flow", "radial_decay", "winding_rate"]
+__all__ = ["PowerLaw", "ReturnMap", "descent_flow", "radial_decay", "return_map",
+           "winding_rate"]
 
 
 def descent_flow(
@@ -177,3 +178,141 @@ def winding_rate(t: ArrayLike, x: ArrayLike) -> tuple[float, float]:
     dot = np.einsum("...i,...i->...", a, b)
     rates = np.arctan2(cross, dot).sum(axis=0) / (t[-1] - t[0])
     return float(rates.mean()), float(rates.std(ddof=1) / np.sqrt(rates.size))
+
+
+@dataclass(frozen=True)
+class ReturnMap:
+    r"""First-return (Poincaré) map of a planar flow on the half-axis :math:`x_2 = 0,\ x_1 > 0`.
+
+    Attributes
+    ----------
+    r : ndarray, shape (n,)
+        Starting points :math:`(r, 0)` on the half-axis.
+    image : ndarray, shape (n,)
+        :math:`P(r)`: where the orbit first comes back to the half-axis after
+        winding once around the origin.
+    time : ndarray, shape (n,)
+        :math:`T(r)`: the time that takes.
+    """
+
+    r: Array
+    image: Array
+    time: Array
+
+    @property
+    def displacement(self) -> Array:
+        """:math:`P(r) - r`: negative where orbits move in, positive where they move out."""
+        return self.image - self.r
+
+    def odd_coefficients(self, n_terms: int = 2) -> Array:
+        r"""Least-squares :math:`a_3, a_5, \dots` in :math:`P(r) - r = a_3 r^3 + a_5 r^5 + \dots`.
+
+        The expansion of the return map of a linear centre perturbed by smooth
+        non-linear terms (the first non-zero term of :math:`P(r) - r` has odd
+        order); :math:`a_3` is the first Lyapunov quantity, up to a positive
+        factor.  Fitted as :math:`(P(r) - r)/r^3 = a_3 + a_5 r^2 + \dots`.
+
+        Parameters
+        ----------
+        n_terms : int, default 2
+            Number of coefficients, at most ``n - 1``.
+        """
+        n_terms = check.positive_int("n_terms", n_terms)
+        if n_terms >= self.r.size:
+            raise ValueError(f"n_terms must be below the number of points {self.r.size}")
+        design = np.stack([self.r ** (2 * k) for k in range(n_terms)], axis=1)
+        coef: Array = np.linalg.lstsq(  # type: ignore[assignment]
+            design, self.displacement / self.r**3, rcond=None)[0]
+        return coef
+
+
+def return_map(
+    velocity: Callable[[Array], ArrayLike],
+    r: ArrayLike,
+    *,
+    t_max: float = 1e4,
+    rtol: float = 1e-12,
+    atol: float = 1e-14,
+) -> ReturnMap:
+    r"""First-return map of :math:`\dot x = v(x)` on the half-axis :math:`x_2 = 0,\ x_1 > 0`.
+
+    All starts :math:`(r_k, 0)` are integrated together (``DOP853``, one
+    vectorised call of ``velocity`` per stage) with their unwrapped polar
+    angle :math:`\theta_k`, :math:`\dot\theta = (x \times v)/|x|^2`; the return is
+    the first time :math:`|\theta_k| = 2\pi`, located on the integrator's dense
+    output by :func:`scipy.optimize.brentq`.  The orbit is then back on the
+    half-axis after one turn around the origin, in either sense.  Used for
+    the focus at the origin of Example 19 (Fig. 4c), where :math:`P(r) - r`
+    decides between closed orbits, a limit cycle and a spiral.
+
+    Parameters
+    ----------
+    velocity : callable
+        :math:`v`, vectorised: points ``(..., 2)`` to ``(..., 2)``; for the
+        noise-free SGD flow, ``lambda x: -grad_f(x)``.
+    r : array_like, shape (n,)
+        Distances :math:`r_k > 0` of the starting points from the origin.
+    t_max : float, default 1e4
+        Give up if some orbit has not come back by then.
+    rtol, atol : float
+        Integrator tolerances.
+
+    Returns
+    -------
+    ReturnMap
+
+    Raises
+    ------
+    ValueError
+        If ``r`` is not a 1-D array of positive numbers, or the flow does not
+        turn around the origin at some start.
+    RuntimeError
+        If the integration fails or some orbit does not return by ``t_max``.
+    """
+    r = np.atleast_1d(np.asarray(r, dtype=float))
+    if r.ndim != 1 or r.size == 0 or not np.all(np.isfinite(r)) or np.any(r <= 0):
+        raise ValueError("r must be a non-empty 1-D array of positive numbers")
+    t_max = check.positive_scalar("t_max", t_max)
+    n = r.size
+    x0 = np.stack([r, np.zeros(n)], axis=1)
+    v0 = np.asarray(velocity(x0), dtype=float)
+    sense = np.sign(v0[:, 1])                      # x x v = r v_2 on the half-axis
+    if np.any(sense == 0):
+        raise ValueError("the flow does not turn around the origin at some start (v_2 = 0)")
+
+    def rhs(_: float, y: Array) -> Array:
+        x = y[:2 * n].reshape(n, 2)
+        v = np.asarray(velocity(x), dtype=float)
+        turn = (x[:, 0] * v[:, 1] - x[:, 1] * v[:, 0]) / np.sum(x**2, axis=1)
+        return np.concatenate([v.ravel(), turn])
+
+    def all_back(_: float, y: Array) -> float:
+        return float(np.min(sense * y[2 * n:]) - 2 * np.pi)
+
+    all_back.terminal = True  # type: ignore[attr-defined]
+    y0 = np.concatenate([x0.ravel(), np.zeros(n)])
+    sol = integrate.solve_ivp(rhs, (0.0, t_max), y0, method="DOP853", events=all_back,
+                              dense_output=True, rtol=rtol, atol=atol)
+    if not sol.success:
+        raise RuntimeError(f"return_map failed: {sol.message}")
+    if sol.status != 1:
+        raise RuntimeError(f"some orbit did not return to the half-axis by t_max = {t_max:g}")
+    dense = sol.sol
+    assert dense is not None  # dense_output=True
+    t_end = float(sol.t[-1])
+    grid = np.linspace(0.0, t_end, 400)
+    angles = sense[:, None] * dense(grid)[2 * n:]            # (n, 400)
+    times = np.empty(n)
+    for k in range(n):
+        def crossing(t: float, k: int = k) -> float:
+            return float(sense[k] * dense(t)[2 * n + k] - 2 * np.pi)
+
+        past = np.flatnonzero(angles[k] >= 2 * np.pi)
+        i = int(past[0]) if past.size else grid.size - 1
+        if crossing(grid[i]) < 0:
+            # the last orbit to return: the terminal event located its return at t_end
+            times[k] = t_end
+        else:
+            times[k] = optimize.brentq(crossing, grid[i - 1], grid[i], xtol=1e-14, rtol=1e-15)
+    image = np.array([dense(t)[2 * k] for k, t in enumerate(times)])
+    return ReturnMap(r=r, image=image, time=times)

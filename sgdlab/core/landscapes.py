@@ -19,7 +19,8 @@ from sgdlab._typing import Array
 from sgdlab.core.grid import Grid2D
 
 __all__ = ["DoubleWell", "GaussianWells", "TiltedWell", "anisotropic_diffusion", "double_well",
-           "local_entropy", "quarter_turn", "rotation", "swirling_diffusion", "wide_and_sharp"]
+           "local_entropy", "local_entropy_quad", "quarter_turn", "rotation", "swirling_diffusion",
+           "wide_and_sharp"]
 
 
 @dataclass(frozen=True)
@@ -113,6 +114,46 @@ class DoubleWell:
         :math:`\lambda Z^{-1}\int e^{-|x|^4/4}dx = \lambda\pi^{3/2}/Z`.
         """
         return self.lam * math.pi**1.5 / self.normalizer
+
+    def side_zeros(self) -> Array:
+        r"""The zeros of :math:`\nabla f` off the origin, from a scalar equation.
+
+        With :math:`e = \lambda e^{g(x)}`, :math:`g = \Phi - |x|^4/4`, the two
+        components of :math:`\nabla f = 0` read
+        :math:`x_1(x_1^2 - 1) + e x_2 = 0` and :math:`x_2 = e x_1`, so away from
+        the origin :math:`x_1^2 = 1 - e^2`, :math:`|x|^2 = 1 - e^4`, and
+        :math:`e` solves the scalar equation
+
+        .. math:: \log|e| = \log|\lambda| + \frac{e^4}{4} + \frac{e^2(1 - e^2)}{2}
+            - \frac{(1 - e^4)^2}{4},\qquad 0 < |e| < 1,
+
+        whose right-hand side minus the left is decreasing in :math:`|e|`; it has
+        a root exactly when :math:`|\lambda| < e^{-1/4}`, the transition at which
+        the two zeros merge into the origin.  The root is found by
+        :func:`scipy.optimize.brentq` to :math:`10^{-15}`.
+
+        Returns
+        -------
+        ndarray, shape (2, 2) or (0, 2)
+            :math:`\pm(\sqrt{1 - e^2},\ e\sqrt{1 - e^2})`, the zero with
+            :math:`x_1 > 0` first; empty when :math:`|\lambda| \ge e^{-1/4}`.
+        """
+        from scipy import optimize
+
+        lam = abs(self.lam)
+        if lam >= math.exp(-0.25):
+            return np.empty((0, 2))
+        if lam == 0.0:
+            e = 0.0
+        else:
+            def h(a: float) -> float:
+                return (math.log(a) - math.log(lam) - a**4 / 4 - a**2 * (1 - a**2) / 2
+                        + (1 - a**4) ** 2 / 4)
+
+            e = math.copysign(optimize.brentq(h, 1e-300, 1.0, xtol=1e-15),
+                              self.lam)
+        x1 = math.sqrt(1.0 - e * e)
+        return np.array([[x1, e * x1], [-x1, -e * x1]])
 
     def _j(self, x: Array) -> Array:
         return (self.lam * np.exp(self._log_j_gain(x)))[..., None] * quarter_turn(x)
@@ -300,6 +341,51 @@ def local_entropy(f: Callable[[Array], ArrayLike] | ArrayLike, gamma: float,
             out[lost] = special.logsumexp(moved[..., None, :] + log_kernel, axis=-1)[lost]
         log_p = np.moveaxis(out, -1, axis)
     return -log_p
+
+
+def local_entropy_quad(f: Callable[[float], float], gamma: float, x: float, *,
+                       width: float = 12.0, points: ArrayLike = ()) -> float:
+    r"""Local entropy :math:`f_\gamma(x)` at one point of the line, by adaptive quadrature.
+
+    :math:`f_\gamma(x) = -\log\int \frac{e^{-z^2/2}}{\sqrt{2\pi}}\,e^{-f(x + \sqrt\gamma z)}dz`
+    (eq. of Section V-C with :math:`y = x + \sqrt\gamma z`), integrated by
+    :func:`scipy.integrate.quad` over :math:`|z| \le` ``width`` (the kernel's
+    tail beyond is :math:`< e^{-\text{width}^2/2}` of the mass), with
+    :math:`e^{-f}` scaled by its value at :math:`x` against underflow.  An
+    independent check of the grid computation of :func:`local_entropy`.
+
+    Parameters
+    ----------
+    f : callable
+        The loss at one point, float to float.
+    gamma : float
+        Kernel variance, > 0.
+    x : float
+        Where to evaluate.
+    width : float, default 12
+        Half-width of the integration range in kernel standard deviations.
+    points : array_like, optional
+        Abscissae :math:`y` where the integrand changes quickly (the centres of
+        narrow wells); passed on to ``quad`` as break points.
+
+    Returns
+    -------
+    float
+    """
+    gamma = check.positive_scalar("gamma", gamma)
+    x = check.finite_scalar("x", x)
+    width = check.positive_scalar("width", width)
+    sd = math.sqrt(gamma)
+    f0 = float(f(x))
+    breaks = [(p - x) / sd for p in np.atleast_1d(np.asarray(points, dtype=float))
+              if abs(p - x) < width * sd]
+
+    def integrand(z: float) -> float:
+        return math.exp(-0.5 * z * z - (float(f(x + sd * z)) - f0)) / math.sqrt(2 * math.pi)
+
+    value, _ = integrate.quad(integrand, -width, width, points=breaks or None, epsabs=0.0,
+                              epsrel=1e-13, limit=200)
+    return f0 - math.log(value)
 
 
 @dataclass(frozen=True)

@@ -24,8 +24,8 @@ from sgdlab._typing import Array
 from sgdlab.core.fokker_planck import FokkerPlanck
 from sgdlab.core.grid import CellGrid
 
-__all__ = ["LineFit", "ModeShift", "fit_line", "high_density_region", "mode_shift",
-           "potential_spread", "refine_max"]
+__all__ = ["LineFit", "ModeShift", "a_type_drift", "fit_line", "high_density_region",
+           "matrix_divergence", "mode_shift", "potential_spread", "refine_max"]
 
 _OFFSETS = np.array([(a, b) for a in (-1, 0, 1) for b in (-1, 0, 1)], dtype=float)
 
@@ -262,3 +262,94 @@ def potential_spread(phis: Sequence[ArrayLike], region: ArrayLike) -> float:
         raise ValueError("phis contain NaN or infinite entries on the region")
     vals = vals - vals.mean(axis=1, keepdims=True)
     return float(np.ptp(vals, axis=0).max())
+
+
+MatrixField = Callable[[Array], ArrayLike]
+
+
+def matrix_divergence(field: MatrixField, x: ArrayLike, step: float = 1e-5) -> Array:
+    r"""Row divergence :math:`(\nabla\cdot M)_i = \sum_j \partial_j M_{ij}` of a matrix field.
+
+    By central differences with step ``step`` (error :math:`O(h^2)`, about
+    :math:`10^{-10}` for a smooth field at the default step).
+
+    Parameters
+    ----------
+    field : callable
+        :math:`M`, vectorised: points ``(..., d)`` to ``(..., d, d)``.
+    x : array_like, shape (..., d)
+    step : float, default 1e-5
+
+    Returns
+    -------
+    ndarray, shape (..., d)
+    """
+    x = np.asarray(x, dtype=float)
+    if x.ndim == 0:
+        raise ValueError("x must have shape (..., d)")
+    step = check.positive_scalar("step", step)
+    d = x.shape[-1]
+    out = np.zeros(x.shape)
+    for j in range(d):
+        e = np.zeros(d)
+        e[j] = step
+        diff = np.asarray(field(x + e), dtype=float) - np.asarray(field(x - e), dtype=float)
+        if diff.shape != (*x.shape, d):
+            raise ValueError(f"field must return shape {(*x.shape, d)}, got {diff.shape}")
+        out += diff[..., :, j] / (2 * step)
+    return out
+
+
+def a_type_drift(grad_phi: Callable[[Array], ArrayLike], diffusion: MatrixField,
+                 rotation: MatrixField, beta: float, *, ito_correction: bool = True,
+                 step: float = 1e-5) -> Callable[[Array], Array]:
+    r"""The drift :math:`\nabla f` of the Itô SDE whose steady state is :math:`e^{-\beta\Phi}`.
+
+    Eq. (19):
+
+    .. math:: \nabla f = (D + Q)\nabla\Phi - \beta^{-1}\nabla\cdot(D + Q),
+
+    so that :math:`dx = -\nabla f\,dt + \sqrt{2\beta^{-1}D}\,dW`, read in Itô's
+    sense, is the A-type SDE :math:`dx = -(D + Q)\nabla\Phi\,dt + \sqrt{2\beta^{-1}D}\,dW`
+    of Theorem 22 (Kwon, Ao and Thouless).  With ``ito_correction=False`` the
+    divergence term is left out: the A-type SDE's drift read as an Itô drift,
+    whose steady state is not :math:`e^{-\beta\Phi}` unless
+    :math:`\nabla\cdot(D + Q) = 0`.  The divergence is
+    :func:`matrix_divergence` of :math:`D + Q`.
+
+    Parameters
+    ----------
+    grad_phi : callable
+        :math:`\nabla\Phi`, points ``(..., d)`` to ``(..., d)``.
+    diffusion, rotation : callable
+        :math:`D(x)`, symmetric, and :math:`Q(x)`, antisymmetric: points
+        ``(..., d)`` to ``(..., d, d)``.
+    beta : float
+        Inverse temperature, > 0.
+    ito_correction : bool, default True
+        Include :math:`-\beta^{-1}\nabla\cdot(D + Q)`.
+    step : float, default 1e-5
+        Step of the central differences.
+
+    Returns
+    -------
+    callable
+        :math:`\nabla f`, points ``(..., d)`` to ``(..., d)``.
+    """
+    beta = check.positive_scalar("beta", beta)
+    step = check.positive_scalar("step", step)
+
+    def total(x: Array) -> Array:
+        q = np.asarray(rotation(x), dtype=float)
+        if not np.allclose(q, -np.swapaxes(q, -1, -2), rtol=0, atol=1e-12 * (1 + np.abs(q).max())):
+            raise ValueError("rotation must return antisymmetric matrices")
+        return np.asarray(diffusion(x), dtype=float) + q
+
+    def grad_f(x: Array) -> Array:
+        x = np.asarray(x, dtype=float)
+        drift = np.einsum("...ij,...j->...i", total(x), np.asarray(grad_phi(x), dtype=float))
+        if ito_correction:
+            drift = drift - matrix_divergence(total, x, step) / beta
+        return drift
+
+    return grad_f
