@@ -17,6 +17,10 @@ Modules, one idea each:
 - :mod:`~sgdlab.core.linear`: the decomposition F = (D + Q) U of Lemma 20.
 - :mod:`~sgdlab.core.modes`: the most likely point of a steady state and its shift
   from the minimum of the loss (Theorem 22, Remarks 23-26).
+- :mod:`~sgdlab.core.stream`: the stream function of the steady current, Theorem 22's
+  antisymmetric Q and eq. (19) on a grid, the entropy production of a steady state.
+- :mod:`~sgdlab.core.state_dependent`: a two-weight logistic regression whose D(x) is
+  evaluated on a grid, for Lemma 2 with a state-dependent diffusion; SGD-vs-FP yardsticks.
 - :mod:`~sgdlab.core.minibatch`: the diffusion matrix (eq. 2) and the covariance of
   a mini-batch gradient, with and without replacement (Appendix A).
 - :mod:`~sgdlab.core.sgd`: discrete SGD chains and their stationary covariances
@@ -35,6 +39,7 @@ from types import ModuleType
 
 __all__ = ["critical", "density", "dynamics", "fokker_planck", "grid", "jko", "landscapes",
            "linear", "logistic", "minibatch", "modes", "plotting", "sde", "sgd", "timeseries"]
+__all__ += ["state_dependent", "stream"]
 
 
 def __getattr__(name: str) -> ModuleType:
