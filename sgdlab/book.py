@@ -17,6 +17,8 @@ import os
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 __all__ = ["BUILD_ENV", "FRAMES_ENV", "FRAMES_URL", "building", "frames_folder", "glue"]
 
 #: The environment variable the book's Sphinx extension sets to ``"1"`` for the kernels
@@ -55,10 +57,13 @@ def glue(name: str, value: Any, display: bool = True) -> None:
     name : str
         The key the chapter's text refers to.
     value : object
-        What is glued: a number, a string, a figure.
+        What is glued: a number (a NumPy scalar is glued as the Python number it
+        holds), a string, a figure.
     display : bool, default True
         Also show the value where the call is.
     """
+    if isinstance(value, np.generic):
+        value = value.item()  # NumPy 2 shows np.float64(0.5), which {glue:text} cannot format
     if building():
         from myst_nb import glue as myst_glue
 

@@ -27,3 +27,15 @@ def test_while_building_glue_is_myst_nbs(monkeypatch):
 def test_building_reads_the_variable(monkeypatch, value, expected):
     monkeypatch.setenv(book.BUILD_ENV, value)
     assert book.building() is expected
+
+
+def test_numpy_scalars_are_glued_as_python_numbers(monkeypatch):
+    """NumPy 2's repr of a scalar (np.float64(0.5)) is not a number myst-nb can format."""
+    import numpy as np
+
+    calls = []
+    monkeypatch.setenv(book.BUILD_ENV, "1")
+    monkeypatch.setattr("myst_nb.glue", lambda name, value, display: calls.append(value))
+    book.glue("x", np.float64(0.5), display=False)
+    book.glue("n", np.int64(3), display=False)
+    assert calls == [0.5, 3] and [type(v) for v in calls] == [float, int]

@@ -292,7 +292,7 @@ class FokkerPlanck:
         The integrands use :math:`\nabla\log(\rho/\rho_{ss})`,
         :math:`\nabla\Phi` and :math:`\nabla\rho` by second-order differences
         and the force of :meth:`force`, so the three continuum terms are
-        second-order approximations; :attr:`FreeEnergyRates.generator` is the
+        second-order approximations; ``FreeEnergyRates.generator`` is the
         discrete rate, from the generator.  See :class:`FreeEnergyRates`.
 
         Parameters

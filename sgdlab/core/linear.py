@@ -121,7 +121,7 @@ def sylvester_residual(F: ArrayLike, D: ArrayLike, Q: ArrayLike) -> Array:
 
     The defining equation of :math:`Q` in Lemma 20 (see :func:`decompose`);
     :math:`R = 0` for the exact solution.  Evaluate it on
-    :attr:`Decomposition.Q_raw` to test the solver before any symmetrisation.
+    ``Decomposition.Q_raw`` to test the solver before any symmetrisation.
 
     Parameters
     ----------
@@ -166,8 +166,8 @@ def sylvester_separation(F: ArrayLike) -> float:
 class RoundOff:
     r"""How far the unsymmetrised solution of :func:`decompose` is from exact, with bounds.
 
-    Each defect is measured on :attr:`Decomposition.Q_raw` and
-    :attr:`Decomposition.U_raw`, before any symmetrisation, next to the bound
+    Each defect is measured on ``Decomposition.Q_raw`` and
+    ``Decomposition.U_raw``, before any symmetrisation, next to the bound
     that theory gives it (see :func:`roundoff`).
 
     Attributes

@@ -80,7 +80,7 @@ def stream_function(current: ArrayLike, grid: CellGrid) -> Array:
     Parameters
     ----------
     current : array_like, shape grid.shape + (2,)
-        :math:`J` at the cell centres, e.g. :meth:`FokkerPlanck.current`.
+        :math:`J` at the cell centres, e.g. :meth:`~sgdlab.core.fokker_planck.FokkerPlanck.current`.
     grid : CellGrid
         A 2-D cell grid.
 
@@ -156,7 +156,7 @@ def a_type(fp: FokkerPlanck, grad_f: Callable[[Array], ArrayLike] | None = None)
     r"""Theorem 22's :math:`\Phi` and antisymmetric :math:`Q` from a steady state, and eq. (19).
 
     From :math:`\rho_{ss}` of ``fp``: :math:`\Phi = -\beta^{-1}\log\rho_{ss}`,
-    :math:`J_{ss}` (:meth:`FokkerPlanck.current`), :math:`\psi`
+    :math:`J_{ss}` (:meth:`~sgdlab.core.fokker_planck.FokkerPlanck.current`), :math:`\psi`
     (:func:`stream_function`), :math:`q = \beta\psi/\rho_{ss}`, and the
     residual of eq. (19) with every derivative by second-order differences.
 

@@ -191,7 +191,7 @@ def outside_null_bound(n_series: int, p_null: float, n_se: float = 4.0) -> float
 def chain_means(rows: ArrayLike, values: ArrayLike, d: int) -> Array:
     """Mean of a per-series quantity over the series of each chain.
 
-    ``rows`` are the series' labels ``c * d + i`` (:attr:`Comparison.rows`);
+    ``rows`` are the series' labels ``c * d + i`` (``Comparison.rows``);
     the chains are independent runs, so their means are independent samples
     for :func:`chain_t_test`.
 
