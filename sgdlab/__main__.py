@@ -3,7 +3,9 @@
 ``spectrum`` prints, as JSON, the eigenspectrum of the diffusion matrix D(x)
 (eq. 2) of one of the paper's networks on the first ``n`` training images of
 its data set: d, n, rank, rank fraction, mean and standard deviation, the top
-eigenvalues and the seconds it took (:func:`sgdlab.deep.diffusion.spectrum`).  The
+eigenvalues and the seconds it took (:func:`sgdlab.deep.diffusion.spectrum`), and
+the trace, squared Frobenius norm and participation ratio of D, which need no
+rank threshold (:func:`sgdlab.deep.diffusion.trace_moments`).  The
 network is freshly initialised with ``--seed``, or read from ``--checkpoint``.
 
 OpenMP threads that spin while waiting slow PyTorch down many times over on a
@@ -62,7 +64,11 @@ def _spectrum(args: argparse.Namespace) -> dict[str, object]:
                              f"not --model {args.model!r}")
     x, y = data.load(models.spec(args.model).dataset, n=args.n, device=device)
     result = diffusion.spectrum(model, x, y, method=args.method, seed=args.seed, device=device)
-    return {"model": args.model, "device": str(device), **result.to_dict(top=args.top)}
+    # tr D, ||D||_F^2 and the participation ratio need no threshold (a second pass of
+    # gradients; the Gram products cost O(min(N, d)^2 max(N, d)))
+    moments = diffusion.trace_moments(model, x, y, device=device)
+    return {"model": args.model, "device": str(device), **result.to_dict(top=args.top),
+            **moments.to_dict()}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -113,6 +113,35 @@ def test_cli_prints_json():
     assert out["d"] == 917 and out["n"] == 300 and len(out["top_eigenvalues"]) == 4
     assert 0 < out["rank"] < 300 and out["rank_fraction"] == out["rank"] / 917
     assert {"mean", "std", "seconds"} <= out.keys()
+    # the participation ratio lies between 1 and the rank (equal non-zero eigenvalues)
+    assert 1 <= out["participation_ratio"] <= out["rank"]
+    assert out["participation_ratio"] == pytest.approx(out["trace"] ** 2 / out["frobenius_sq"])
+
+
+@pytest.mark.parametrize(("n", "d"), [(40, 120), (120, 40)])
+def test_trace_moments_without_eigenvalues_match_the_exact_spectrum(n, d):
+    """tr D and ||D||_F^2 from the Gram matrix (N < d) or the dense D (d <= N) against
+    the sums of all d eigenvalues of the exact path: round-off of float32 products."""
+    rng = np.random.default_rng(3)
+    grads = rng.normal(size=(n, d)) * np.geomspace(0.01, 3.0, d) + rng.normal(size=d)
+    m = diffusion.trace_moments_of(grads, device="cpu")
+    ev = diffusion.spectrum_of(grads, method="exact", device="cpu").eigenvalues
+    assert (m.d, m.n) == (d, n)
+    assert m.trace == pytest.approx(ev.sum(), rel=1e-12)
+    assert m.frobenius_sq == pytest.approx(np.square(ev).sum(), rel=1e-5)
+    assert m.participation_ratio == pytest.approx(ev.sum() ** 2 / np.square(ev).sum(), rel=1e-5)
+
+
+def test_participation_ratio_counts_equal_directions_and_top_fraction_checks_its_input():
+    g = np.vstack([np.eye(3), -np.eye(3)])                  # D = I/3 on three directions
+    m = diffusion.trace_moments_of(g, device="cpu")
+    assert m.participation_ratio == pytest.approx(3.0)
+    s = diffusion.spectrum_of(g, method="exact", device="cpu")
+    assert m.top_fraction(s, 1) == pytest.approx(1 / 3)
+    with pytest.raises(ValueError, match="exceeds the 3 eigenvalues"):
+        m.top_fraction(s, 4)
+    with pytest.raises(ValueError, match="these moments of 3, 6"):
+        m.top_fraction(eigenspectrum.Spectrum(s.eigenvalues, 3, 7, "exact", 0.0), 1)
 
 
 def test_cli_errors(capsys, tmp_path):

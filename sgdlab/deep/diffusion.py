@@ -46,11 +46,11 @@ from sgdlab import _validation as check
 
 from .device import pick
 from .eigensolvers import BLOCK, TOL, dense_eigenvalues, krylov_eigenvalues
-from .eigenspectrum import Spectrum
-from .gradients import CHUNK_BYTES, Gradients, from_array, from_model
+from .eigenspectrum import Moments, Spectrum
+from .gradients import BLOCK_ROWS, CHUNK_BYTES, Gradients, from_array, from_model
 
 __all__ = ["EXACT_MAX_D", "METHODS", "Method", "dense_diffusion", "exact_eigenvalues",
-           "spectrum", "spectrum_of", "top_eigenvalues"]
+           "spectrum", "spectrum_of", "top_eigenvalues", "trace_moments", "trace_moments_of"]
 
 Method = Literal["fast", "exact"]
 METHODS: tuple[Method, ...] = ("fast", "exact")
@@ -88,6 +88,56 @@ def _apply(grads: Gradients, block: torch.Tensor) -> torch.Tensor:
     for part in grads.blocks():
         out.addmm_(part.T, part @ x32 - shift)
     return out.to(torch.float64) / grads.n
+
+
+def _moments(grads: Gradients) -> Moments:
+    r"""tr D and :math:`\|D\|_F^2`, from the smaller of the two Gram matrices.
+
+    :math:`D = \frac1N G_c^\top G_c` and :math:`K = \frac1N G_c G_c^\top` have the
+    same non-zero eigenvalues, so :math:`\|D\|_F = \|K\|_F`: with ``d <= N`` the
+    dense float64 D is formed (:func:`_dense`); otherwise the ``N x N`` products of
+    blocks of centred gradients, in float32 as the fast path's (relative error
+    about 1e-6), are squared and summed in float64, one pass over G per block of
+    rows: :math:`O(N^2 d)` work.
+    """
+    mean = grads.mean
+    trace = sum(float(((part.to(torch.float64) - mean) ** 2).sum()) for part in grads.blocks())
+    if grads.d <= grads.n:
+        frobenius_sq = float((_dense(grads) ** 2).sum())
+    else:
+        mean32, total = mean.to(torch.float32), 0.0
+        for rows in grads.blocks(BLOCK_ROWS):
+            left = rows - mean32
+            for part in grads.blocks(BLOCK_ROWS):
+                total += float(((left @ (part - mean32).T).to(torch.float64) ** 2).sum())
+        frobenius_sq = total / grads.n**2
+    return Moments(trace / grads.n, frobenius_sq, grads.d, grads.n)
+
+
+def trace_moments_of(grads: torch.Tensor | NDArray[np.floating], *,
+                     device: str | torch.device | None = None) -> Moments:
+    r"""tr D, :math:`\|D\|_F^2` and the participation ratio of D(x) (eq. 2), without eigenvalues.
+
+    No eigenvalue and no rank rule: :math:`\operatorname{tr} D` is the mean
+    squared deviation of the gradients, and :math:`\|D\|_F^2` the squared
+    Frobenius norm of the ``N x N`` Gram matrix :math:`\frac1N G_cG_c^\top`
+    (of the ``d x d`` D itself when ``d <= N``): the dense D in float64, the Gram
+    products in float32 as the fast path's (relative error about 1e-6), summed in
+    float64; :math:`O(\min(N, d)^2 \max(N, d))` work.
+
+    Parameters
+    ----------
+    grads : torch.Tensor or ndarray, shape (N, d)
+    device : str or torch.device, optional
+
+    Examples
+    --------
+    >>> g = np.array([[1.0, 0.0], [-1.0, 0.0], [0.0, 3.0], [0.0, -3.0]])
+    >>> m = trace_moments_of(g, device="cpu")
+    >>> m.trace, m.frobenius_sq, round(m.participation_ratio, 3)
+    (5.0, 20.5, 1.22)
+    """
+    return _moments(from_array(grads, pick(device)))
 
 
 def _exact(grads: Gradients) -> NDArray[np.float64]:
@@ -246,3 +296,23 @@ def spectrum(model: nn.Module, x: torch.Tensor, y: torch.Tensor, *,
     grads = from_model(model, x, y, chunk_size, pick(device))
     ev = _eigenvalues(grads, method, seed)
     return Spectrum(ev, grads.d, grads.n, method, time.perf_counter() - start)
+
+
+def trace_moments(model: nn.Module, x: torch.Tensor, y: torch.Tensor, *,
+                  chunk_size: int | None = None,
+                  device: str | torch.device | None = None) -> Moments:
+    """:func:`trace_moments_of` the per-example gradients of ``model`` on ``(x, y)``.
+
+    The gradients are those of :func:`spectrum` (evaluation mode), held or
+    recomputed on each pass in the same way.
+
+    Parameters
+    ----------
+    model : torch.nn.Module
+    x : torch.Tensor, shape (N, ...)
+    y : torch.Tensor, shape (N,), int64
+    chunk_size : int, optional
+        Examples per :func:`~torch.func.vmap` call.
+    device : str or torch.device, optional
+    """
+    return _moments(from_model(model, x, y, chunk_size, pick(device)))

@@ -28,8 +28,8 @@ from numpy.typing import NDArray
 
 from sgdlab import _validation as check
 
-__all__ = ["EPS32", "IsotropicControl", "Spectrum", "architecture_score", "isotropic_control",
-           "moments", "numerical_rank", "rank_threshold"]
+__all__ = ["EPS32", "IsotropicControl", "Moments", "Spectrum", "architecture_score",
+           "isotropic_control", "moments", "numerical_rank", "rank_threshold"]
 
 #: float32 machine epsilon of the rank rule (the paper's footnote 1).
 EPS32 = float(np.finfo(np.float32).eps)
@@ -84,6 +84,67 @@ def moments(kept: NDArray[np.float64], d: int) -> tuple[float, float]:
     """
     mean = float(np.sum(kept) / d)
     return mean, max(float(np.square(kept).sum() / d) - mean**2, 0.0)
+
+
+@dataclass(frozen=True)
+class Moments:
+    r"""The trace and the Frobenius norm of D(x) (eq. 2): its size without a rank rule.
+
+    Made by :func:`sgdlab.deep.diffusion.trace_moments` (from the gradients,
+    with no eigenvalue computed).
+
+    Attributes
+    ----------
+    trace : float
+        :math:`\operatorname{tr} D = \sum_k \lambda_k`.
+    frobenius_sq : float
+        :math:`\|D\|_F^2 = \sum_k \lambda_k^2`.
+    d, n : int
+        Weights and examples.
+    """
+
+    trace: float
+    frobenius_sq: float
+    d: int
+    n: int
+
+    @property
+    def participation_ratio(self) -> float:
+        r"""The effective number of directions, :math:`(\operatorname{tr} D)^2 / \|D\|_F^2`.
+
+        Between 1 (one direction carries all the noise) and the rank, which it
+        equals when the non-zero eigenvalues are all equal; no threshold is
+        involved.
+
+        Examples
+        --------
+        >>> Moments(trace=4.0, frobenius_sq=8.0, d=3, n=5).participation_ratio
+        2.0
+        """
+        return self.trace**2 / self.frobenius_sq if self.frobenius_sq > 0 else 0.0
+
+    def top_fraction(self, spectrum: Spectrum, k: int) -> float:
+        r"""The fraction of :math:`\operatorname{tr} D` carried by the ``k`` largest eigenvalues.
+
+        Examples
+        --------
+        >>> s = Spectrum(np.array([3.0, 1.0, 0.0]), d=3, n=5, method="exact", seconds=0.0)
+        >>> Moments(trace=4.0, frobenius_sq=10.0, d=3, n=5).top_fraction(s, 1)
+        0.75
+        """
+        k = check.positive_int("k", k)
+        if (spectrum.d, spectrum.n) != (self.d, self.n):
+            raise ValueError(f"spectrum is of d, n = {spectrum.d}, {spectrum.n}, "
+                             f"these moments of {self.d}, {self.n}")
+        if k > spectrum.eigenvalues.size:
+            raise ValueError(f"k = {k} exceeds the {spectrum.eigenvalues.size} eigenvalues "
+                             "the spectrum holds")
+        return float(spectrum.eigenvalues[:k].sum() / self.trace) if self.trace > 0 else 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-able summary: trace, squared Frobenius norm, participation ratio."""
+        return {"trace": self.trace, "frobenius_sq": self.frobenius_sq,
+                "participation_ratio": self.participation_ratio}
 
 
 @dataclass(frozen=True)
