@@ -41,3 +41,44 @@ def test_lyapunov_gap_bounds_hold_and_the_lower_one_is_first_order():
     small = [model.lyapunov_gap_bounds(eta, 2)[0] for eta in (1e-3, 2e-3)]
     assert abs(small[1] / small[0] - 2) < 1e-9
     assert model.lyapunov_gap_bounds(1.5, 1)[1] == np.inf
+
+
+def test_momentum_raises_the_temperature_by_one_over_one_minus_mu():
+    """Heavy-ball SGD's exact stationary covariance against the Lyapunov one at
+    eta / (2b(1 - mu)): equal at mu = 0 to plain SGD's, and the gap O(eta) (halving eta
+    halves it: order 1 up to the next term, O((eta / (1 - mu))^2))."""
+    from sgdlab.core import sgd
+
+    rng = np.random.default_rng(1)
+    q, _ = np.linalg.qr(rng.normal(size=(3, 3)))
+    h = q @ np.diag([0.5, 1.0, 2.0]) @ q.T
+    d_mat = np.diag([1.0, 0.3, 0.1])
+    b = 4
+    np.testing.assert_allclose(sgd.heavy_ball_covariance(h, d_mat / b, 0.05, 0.0),
+                               sgd.sgd_covariance(h, d_mat / b, 0.05), rtol=1e-10)
+    for mu in (0.5, 0.9):
+        gaps = []
+        for eta in (0.002, 0.001, 0.0005):      # eta / (1 - mu) small: the asymptotic regime
+            exact = sgd.heavy_ball_covariance(h, d_mat / b, eta, mu)
+            limit = sgd.lyapunov_covariance(h, d_mat, sgd.temperature(eta, b, mu))
+            gaps.append(np.abs(exact - limit).max() / np.abs(limit).max())
+        orders = np.log2(np.array(gaps[:-1]) / np.array(gaps[1:]))
+        np.testing.assert_allclose(orders, 1.0, atol=0.05)
+        assert gaps[-1] < 0.01
+
+
+@pytest.mark.parametrize("momentum", [-0.1, 1.0, float("nan")])
+def test_momentum_outside_zero_one_is_refused(momentum):
+    from sgdlab.core import sgd
+
+    with pytest.raises(ValueError, match="momentum"):
+        sgd.temperature(0.1, 4, momentum)
+    with pytest.raises(ValueError, match="momentum"):
+        sgd.heavy_ball_covariance(np.eye(2), np.eye(2), 0.1, momentum)
+
+
+def test_heavy_ball_that_diverges_is_refused():
+    from sgdlab.core import sgd
+
+    with pytest.raises(ValueError, match="does not converge"):
+        sgd.heavy_ball_covariance(np.eye(2) * 50, np.eye(2), 0.1, 0.9)

@@ -26,8 +26,8 @@ from sgdlab.core.minibatch import covariance, diffusion_matrix, sample_batches
 from sgdlab.core.timeseries import TimeSeries
 
 __all__ = ["CentredQuadratic", "LinearLeastSquares", "anisotropic_quadratic", "covariance_ellipse",
-           "linear_scaling_correction", "lyapunov_covariance", "sgd_covariance", "simulate",
-           "variance_z_scores"]
+           "heavy_ball_covariance", "linear_scaling_correction", "lyapunov_covariance",
+           "sgd_covariance", "simulate", "temperature", "variance_z_scores"]
 
 BatchGradient = Callable[[Array, NDArray[np.intp]], ArrayLike]
 
@@ -161,6 +161,69 @@ def sgd_covariance(hessian: ArrayLike, noise_cov: ArrayLike, eta: float) -> Arra
         raise ValueError(f"eta = {eta:g} is too large: SGD does not converge on this Hessian")
     # scipy-stubs type the solution as floating of any precision; it is float64 here
     out: Array = scipy.linalg.solve_discrete_lyapunov(a, eta**2 * c)  # type: ignore[assignment]
+    return 0.5 * (out + out.T)
+
+
+def temperature(eta: float, b: int, momentum: float = 0.0) -> float:
+    r"""The temperature :math:`\beta^{-1}` of SGD, with heavy-ball momentum :math:`\mu`.
+
+    :math:`\beta^{-1} = \eta / 2b` for plain SGD (Lemma 2), and
+    :math:`\eta / (2b(1-\mu))` with heavy-ball momentum: for a small learning
+    rate, momentum acts as plain SGD with the learning rate :math:`\eta/(1-\mu)`
+    (:func:`heavy_ball_covariance` gives the exact stationary covariance that this
+    limit approximates).  The paper's experiments train with momentum 0.9, ten
+    times the temperature of the theory's formula.
+
+    Examples
+    --------
+    >>> temperature(0.1, 5), round(temperature(0.1, 5, momentum=0.9), 12)
+    (0.01, 0.1)
+    """
+    eta = check.positive_scalar("eta", eta)
+    b = check.positive_int("b", b)
+    momentum = check.finite_scalar("momentum", momentum)
+    if not 0.0 <= momentum < 1.0:
+        raise ValueError(f"momentum must be in [0, 1), got {momentum}")
+    return eta / (2 * b * (1.0 - momentum))
+
+
+def heavy_ball_covariance(hessian: ArrayLike, noise_cov: ArrayLike, eta: float,
+                          momentum: float) -> Array:
+    r"""Exact stationary covariance of heavy-ball SGD on a quadratic with additive noise.
+
+    :math:`x_{k+1} = x_k - \eta(Hx_k + \xi_k) + \mu(x_k - x_{k-1})` is linear in
+    the state :math:`s_k = (x_k, x_{k-1})`, :math:`s_{k+1} = As_k + B\xi_k` with
+    :math:`A = \begin{pmatrix}(1+\mu)I - \eta H & -\mu I\\ I & 0\end{pmatrix}`
+    and :math:`B = (-\eta I, 0)^\top`; the stationary covariance of :math:`s`
+    solves :math:`\Sigma_s = A\Sigma_sA^\top + BCB^\top`, and that of :math:`x`
+    is its first block.  With :math:`\mu = 0` this is :func:`sgd_covariance`; as
+    :math:`\eta \to 0` it tends to :func:`lyapunov_covariance` at the
+    :func:`temperature` with momentum.
+
+    Parameters
+    ----------
+    hessian : array_like, shape (d, d)
+    noise_cov : array_like, shape (d, d)
+        :math:`C`, e.g. :func:`sgdlab.core.minibatch.covariance`.
+    eta : float
+        Learning rate.
+    momentum : float
+        :math:`\mu` in [0, 1); :math:`A` must have spectral radius < 1.
+    """
+    h = check.square_matrix("hessian", hessian)
+    c = check.psd_matrix("noise_cov", noise_cov, h.shape[0])
+    eta = check.positive_scalar("eta", eta)
+    momentum = check.finite_scalar("momentum", momentum)
+    if not 0.0 <= momentum < 1.0:
+        raise ValueError(f"momentum must be in [0, 1), got {momentum}")
+    d, eye = h.shape[0], np.eye(h.shape[0])
+    a = np.block([[(1 + momentum) * eye - eta * h, -momentum * eye], [eye, np.zeros((d, d))]])
+    if np.abs(np.linalg.eigvals(a)).max() >= 1:
+        raise ValueError(f"eta = {eta:g} with momentum {momentum:g} is too large: heavy-ball "
+                         "SGD does not converge on this Hessian")
+    q = np.zeros((2 * d, 2 * d))
+    q[:d, :d] = eta**2 * c
+    out: Array = scipy.linalg.solve_discrete_lyapunov(a, q)[:d, :d]
     return 0.5 * (out + out.T)
 
 
