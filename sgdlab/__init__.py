@@ -10,7 +10,9 @@ Two halves, each a subpackage:
   per-example gradients, the spectrum of D(x) and the runs of Figs. 1-3 (Part III).
 
 Beside them, :mod:`sgdlab.storage` says where data and runs live and writes files
-whole, and :mod:`sgdlab.book` is what the chapters need from the book's build.
+whole, :mod:`sgdlab.sweep` runs one function over a grid of configurations (in
+process or on Ray, resumable), and :mod:`sgdlab.book` is what the chapters need
+from the book's build.
 
 ``import sgdlab`` imports neither half; each module is imported where it is used,
 ``from sgdlab.core import landscapes`` or ``from sgdlab.deep import models``.

@@ -1,4 +1,4 @@
-"""Command line: ``python -m sgdlab spectrum --model small-lenet [--n N] ...``.
+"""Command line: ``python -m sgdlab spectrum|sweep ...``.
 
 ``spectrum`` prints, as JSON, the eigenspectrum of the diffusion matrix D(x)
 (eq. 2) of one of the paper's networks on the first ``n`` training images of
@@ -7,6 +7,12 @@ eigenvalues and the seconds it took (:func:`sgdlab.deep.diffusion.spectrum`), an
 the trace, squared Frobenius norm and participation ratio of D, which need no
 rank threshold (:func:`sgdlab.deep.diffusion.trace_moments`).  The
 network is freshly initialised with ``--seed``, or read from ``--checkpoint``.
+
+``sweep spectrum`` computes the same for every sample size ``--n`` and seed
+``--seeds`` (random subsets of the training images, :func:`sgdlab.sweep.sweep`
+of :func:`sgdlab.deep.spectra.subsample_spectrum`), in process or on Ray
+(``--backend ray``, ``--address`` or ``RAY_ADDRESS`` for a cluster), keeping each
+result in the runs folder, and prints the configurations with their results.
 
 OpenMP threads that spin while waiting slow PyTorch down many times over on a
 CPU shared with other processes; unless ``OMP_WAIT_POLICY`` is set, this
@@ -42,7 +48,43 @@ def _parser(names: Sequence[str]) -> argparse.ArgumentParser:
                       help="seed of the initial weights and of the fast path (default: 0)")
     spec.add_argument("--top", type=int, default=10, help="eigenvalues to print (default: 10)")
     spec.set_defaults(run=_spectrum, error=spec.error)
+    sweep = commands.add_parser(
+        "sweep", help="a sweep of spectra over sample sizes and seeds, as JSON",
+        description="The spectrum of D(x) of a network on random subsets of its training "
+                    "images, for every size and seed, in process or on Ray.")
+    sweep.add_argument("what", choices=("spectrum",), help="what is swept")
+    sweep.add_argument("--model", required=True, choices=names, help="network (Section IV)")
+    sweep.add_argument("--n", required=True, type=_ints, help="sample sizes, e.g. 100,1000")
+    sweep.add_argument("--seeds", type=_ints, default=[0], help="seeds, e.g. 0,1,2 (default 0)")
+    sweep.add_argument("--checkpoint", default=None, help="weights to read (default: fresh)")
+    sweep.add_argument("--backend", choices=("process", "ray"), default="process",
+                       help="in this process, or one Ray task per point (default: process)")
+    sweep.add_argument("--address", default=None, help="Ray cluster (default: $RAY_ADDRESS, "
+                       "else a local Ray)")
+    sweep.add_argument("--root", default=None, help="runs folder (default: runs_root())")
+    sweep.set_defaults(run=_sweep, error=sweep.error)
     return parser
+
+
+def _ints(text: str) -> list[int]:
+    """Comma-separated integers of an option, e.g. ``100,1000``."""
+    try:
+        return [int(v) for v in text.split(",") if v.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected comma-separated integers, got {text!r}") from None
+
+
+def _sweep(args: argparse.Namespace) -> list[dict[str, object]]:
+    from sgdlab.deep.spectra import subsample_spectrum
+    from sgdlab.sweep import sweep
+
+    grid = [{"model": args.model, "n": n, "seed": seed,
+             **({"checkpoint": str(args.checkpoint)} if args.checkpoint else {})}
+            for n in args.n for seed in args.seeds]
+    results = sweep(subsample_spectrum, grid, name=f"spectrum-{args.model}",
+                    backend=args.backend, address=args.address, root=args.root)
+    return [{"config": c, "result": r} for c, r in zip(grid, results, strict=True)]
 
 
 def _spectrum(args: argparse.Namespace) -> dict[str, object]:

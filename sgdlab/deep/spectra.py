@@ -17,10 +17,11 @@ chapter to set its own numbers beside.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -31,9 +32,10 @@ from sgdlab.storage import atomic_write, config_key, runs_root
 from . import data, diffusion, train
 from .device import Profile, pick, profile
 from .eigenspectrum import Spectrum
-from .models import from_checkpoint, spec
+from .models import build, from_checkpoint, spec
 
-__all__ = ["EXPERIMENTS", "PAPER", "Experiment", "SpectraRun", "experiment", "measure"]
+__all__ = ["EXPERIMENTS", "PAPER", "Experiment", "SpectraRun", "experiment", "measure",
+           "subsample_spectrum"]
 
 #: The figures printed under Figs. 1-2, per panel (network, data set); the mean
 #: and standard deviation of the eigenvalues of D and rank(D) / d.
@@ -191,3 +193,44 @@ def measure(exp: Experiment, *, root: PathLike | None = None,
                 partial(diffusion.spectrum, model, inputs, y, device=dev))
     return SpectraRun(exp, spectra[""], spectra.get("augmented-", {}),
                       result.test_accuracy[-1])
+
+
+def subsample_spectrum(config: Mapping[str, Any]) -> dict[str, Any]:
+    """One point of a sweep of the spectrum of D (eq. 2) over sample sizes and seeds.
+
+    The network ``config["model"]``, freshly initialised with seed 0 or read from
+    ``config["checkpoint"]``, on ``config["n"]`` of its training examples drawn
+    without replacement by ``config["seed"]``; a task of :func:`sgdlab.sweep.sweep`.
+
+    Parameters
+    ----------
+    config : mapping
+        ``model``, ``n``, ``seed``; optional ``checkpoint`` (a path), ``method``
+        (``"fast"``) and ``device``.
+
+    Returns
+    -------
+    dict
+        :meth:`~sgdlab.deep.eigenspectrum.Spectrum.to_dict` and
+        :meth:`~sgdlab.deep.eigenspectrum.Moments.to_dict` of D.
+    """
+    unknown = set(config) - {"model", "n", "seed", "checkpoint", "method", "device"}
+    if unknown or not {"model", "n", "seed"} <= set(config):
+        raise ValueError(f"a configuration names model, n and seed (and optionally "
+                         f"checkpoint, method, device), got {sorted(config)}")
+    dev = pick(config.get("device"))
+    if config.get("checkpoint"):
+        model, _ = from_checkpoint(config["checkpoint"], device=dev)
+    else:
+        torch.manual_seed(0)
+        model = build(config["model"]).to(dev)
+    x, y = data.load(spec(config["model"]).dataset, device=dev)
+    n = int(config["n"])
+    if not 2 <= n <= len(y):
+        raise ValueError(f"n must be in [2, {len(y)}] (the examples present), got {n}")
+    generator = torch.Generator().manual_seed(int(config["seed"]))
+    keep = torch.randperm(len(y), generator=generator)[:n].to(dev)
+    result = diffusion.spectrum(model, x[keep], y[keep], method=config.get("method", "fast"),
+                                device=dev)
+    moments = diffusion.trace_moments(model, x[keep], y[keep], device=dev)
+    return {**result.to_dict(), **moments.to_dict()}
