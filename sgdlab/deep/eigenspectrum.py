@@ -29,7 +29,7 @@ from numpy.typing import NDArray
 from sgdlab import _validation as check
 
 __all__ = ["EPS32", "IsotropicControl", "Moments", "Spectrum", "architecture_score",
-           "isotropic_control", "moments", "numerical_rank", "rank_threshold"]
+           "cv_lower_bound", "isotropic_control", "moments", "numerical_rank", "rank_threshold"]
 
 #: float32 machine epsilon of the rank rule (the paper's footnote 1).
 EPS32 = float(np.finfo(np.float32).eps)
@@ -84,6 +84,29 @@ def moments(kept: NDArray[np.float64], d: int) -> tuple[float, float]:
     """
     mean = float(np.sum(kept) / d)
     return mean, max(float(np.square(kept).sum() / d) - mean**2, 0.0)
+
+
+def cv_lower_bound(rank_fraction: float) -> float:
+    r"""The least standard deviation over mean of a spectrum of rank fraction :math:`r/d`.
+
+    Over all :math:`d` eigenvalues, the zeros counted (:func:`moments`, eq. 14's
+    mean), :math:`r` of them non-zero with sum :math:`S`: Cauchy-Schwarz gives
+    :math:`\sum\lambda^2 \ge S^2/r`, so the variance is at least
+    :math:`S^2/(rd) - S^2/d^2`, and
+    :math:`\mathrm{std}/\mathrm{mean} \ge \sqrt{d/r - 1}`, with equality when
+    the non-zero eigenvalues are equal.
+
+    Examples
+    --------
+    >>> s = Spectrum(np.array([2.0, 2.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0]), d=8, n=9,
+    ...              method="exact", seconds=0.0)
+    >>> s.std / s.mean == cv_lower_bound(s.rank_fraction) == 3 ** 0.5
+    True
+    """
+    fraction = check.positive_scalar("rank_fraction", rank_fraction)
+    if fraction > 1:
+        raise ValueError(f"rank_fraction must be in (0, 1], got {fraction}")
+    return math.sqrt(1 / fraction - 1)
 
 
 @dataclass(frozen=True)
