@@ -128,6 +128,15 @@ def covariance(grads: ArrayLike, b: int, replacement: bool = True) -> Array:
     return variance_factor(g.shape[0], b, replacement) * diffusion_matrix(g)
 
 
+def _without_replacement(grads: ArrayLike, b: int) -> tuple[Array, int, int, Array]:
+    """Checked gradients, N >= 2, a batch size for sampling without replacement, the mean."""
+    g = _grads(grads)
+    n = g.shape[0]
+    if n < 2:
+        raise ValueError(f"grads must hold N >= 2 examples, got {n}")
+    return g, n, _batch_size(b, n, replacement=False), g.mean(axis=0)
+
+
 def paper_covariance_without_replacement(grads: ArrayLike, b: int) -> Array:
     r"""The paper's expression for the covariance without replacement (eq. A2 and above).
 
@@ -141,12 +150,7 @@ def paper_covariance_without_replacement(grads: ArrayLike, b: int) -> Array:
     grads : array_like, shape (N, d), N >= 2
     b : int, 1 <= b <= N
     """
-    g = _grads(grads)
-    n = g.shape[0]
-    if n < 2:
-        raise ValueError(f"grads must hold N >= 2 examples, got {n}")
-    b = _batch_size(b, n, replacement=False)
-    mean = g.mean(axis=0)
+    g, n, b, mean = _without_replacement(grads, b)
     bracket = g.T @ g / (n - 1) - (1.0 - 1.0 / (n - 1)) * np.outer(mean, mean)
     return (1.0 - b / n) / b * bracket
 
@@ -175,12 +179,7 @@ def paper_covariance_error(grads: ArrayLike, b: int) -> Array:
     -------
     ndarray, shape (d, d)
     """
-    g = _grads(grads)
-    n = g.shape[0]
-    if n < 2:
-        raise ValueError(f"grads must hold N >= 2 examples, got {n}")
-    b = _batch_size(b, n, replacement=False)
-    mean = g.mean(axis=0)
+    _, n, b, mean = _without_replacement(grads, b)
     return 2.0 * (n - b) / (b * n * (n - 1)) * np.outer(mean, mean)
 
 

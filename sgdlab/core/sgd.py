@@ -164,6 +164,14 @@ def sgd_covariance(hessian: ArrayLike, noise_cov: ArrayLike, eta: float) -> Arra
     return 0.5 * (out + out.T)
 
 
+def _momentum(momentum: float) -> float:
+    """A heavy-ball momentum, in [0, 1)."""
+    momentum = check.finite_scalar("momentum", momentum)
+    if not 0.0 <= momentum < 1.0:
+        raise ValueError(f"momentum must be in [0, 1), got {momentum}")
+    return momentum
+
+
 def temperature(eta: float, b: int, momentum: float = 0.0) -> float:
     r"""The temperature :math:`\beta^{-1}` of SGD, with heavy-ball momentum :math:`\mu`.
 
@@ -181,9 +189,7 @@ def temperature(eta: float, b: int, momentum: float = 0.0) -> float:
     """
     eta = check.positive_scalar("eta", eta)
     b = check.positive_int("b", b)
-    momentum = check.finite_scalar("momentum", momentum)
-    if not 0.0 <= momentum < 1.0:
-        raise ValueError(f"momentum must be in [0, 1), got {momentum}")
+    momentum = _momentum(momentum)
     return eta / (2 * b * (1.0 - momentum))
 
 
@@ -213,9 +219,7 @@ def heavy_ball_covariance(hessian: ArrayLike, noise_cov: ArrayLike, eta: float,
     h = check.square_matrix("hessian", hessian)
     c = check.psd_matrix("noise_cov", noise_cov, h.shape[0])
     eta = check.positive_scalar("eta", eta)
-    momentum = check.finite_scalar("momentum", momentum)
-    if not 0.0 <= momentum < 1.0:
-        raise ValueError(f"momentum must be in [0, 1), got {momentum}")
+    momentum = _momentum(momentum)
     d, eye = h.shape[0], np.eye(h.shape[0])
     a = np.block([[(1 + momentum) * eye - eta * h, -momentum * eye], [eye, np.zeros((d, d))]])
     if np.abs(np.linalg.eigvals(a)).max() >= 1:
