@@ -16,10 +16,17 @@ from numpy.typing import ArrayLike
 from sgdlab import _validation as check
 from sgdlab._typing import Array
 
-__all__ = ["fit", "hessian", "loss", "per_example_grads"]
+__all__ = ["design", "fit", "hessian", "loss", "per_example_grads"]
 
 
-def _design(features: ArrayLike, labels: ArrayLike) -> tuple[Array, Array]:
+def design(features: ArrayLike, labels: ArrayLike) -> tuple[Array, Array]:
+    """Checked features ``(N, d)`` and 0/1 labels ``(N,)``, as float arrays.
+
+    Raises
+    ------
+    ValueError
+        On wrong shapes, non-finite features or labels other than 0 and 1.
+    """
     a = np.asarray(features, dtype=float)
     y = np.asarray(labels, dtype=float)
     if a.ndim != 2 or y.shape != a.shape[:1]:
@@ -46,7 +53,7 @@ def per_example_grads(w: ArrayLike, features: ArrayLike, labels: ArrayLike,
         :math:`\lambda \geq 0`; it shifts every gradient equally, so it does
         not change :math:`D`.
     """
-    a, y = _design(features, labels)
+    a, y = design(features, labels)
     w = check.field_points("w", w, a.shape[1])
     if w.ndim != 1:
         raise ValueError(f"w must have shape ({a.shape[1]},), got {w.shape}")
@@ -57,7 +64,7 @@ def per_example_grads(w: ArrayLike, features: ArrayLike, labels: ArrayLike,
 def loss(w: ArrayLike, features: ArrayLike, labels: ArrayLike,
          weight_decay: float = 0.0) -> float:
     """The full loss :math:`f(w) = \\frac1N\\sum_k f_k(w)`."""
-    a, y = _design(features, labels)
+    a, y = design(features, labels)
     w = check.field_points("w", w, a.shape[1])
     z = a @ w
     lam = check.positive_scalar("weight_decay", weight_decay, allow_zero=True)
@@ -67,7 +74,7 @@ def loss(w: ArrayLike, features: ArrayLike, labels: ArrayLike,
 def hessian(w: ArrayLike, features: ArrayLike, labels: ArrayLike,
             weight_decay: float = 0.0) -> Array:
     r"""Hessian of :func:`loss`: :math:`\frac1N\sum_k \sigma_k(1-\sigma_k)a_ka_k^\top+\lambda I`."""
-    a, _ = _design(features, labels)
+    a, _ = design(features, labels)
     w = check.field_points("w", w, a.shape[1])
     lam = check.positive_scalar("weight_decay", weight_decay, allow_zero=True)
     s = scipy.special.expit(a @ w)
@@ -76,7 +83,7 @@ def hessian(w: ArrayLike, features: ArrayLike, labels: ArrayLike,
 
 def fit(features: ArrayLike, labels: ArrayLike, weight_decay: float = 1e-3) -> Array:
     """Minimise :func:`loss` by Newton's method (SciPy's ``trust-exact``); returns the weights."""
-    a, y = _design(features, labels)
+    a, y = design(features, labels)
     result = scipy.optimize.minimize(
         loss, np.zeros(a.shape[1]), args=(a, y, weight_decay), jac=_mean_grad, hess=hessian,
         method="trust-exact", options={"gtol": 1e-12})

@@ -26,6 +26,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from sgdlab import _validation as check
 from sgdlab._typing import Array
+from sgdlab.core import logistic
 from sgdlab.core.grid import CellGrid
 
 __all__ = [
@@ -107,15 +108,9 @@ class PlaneLogistic:
     weight_decay: float = 0.0
 
     def __post_init__(self) -> None:
-        a = np.asarray(self.features, dtype=float)
-        y = np.asarray(self.labels, dtype=float)
-        if a.ndim != 2 or a.shape[1] != 2 or y.shape != a.shape[:1] or a.shape[0] < 2:
-            raise ValueError(f"features must be (N, 2) and labels (N,), got {a.shape} and "
-                             f"{y.shape}")
-        if not np.all(np.isfinite(a)):
-            raise ValueError("features contains NaN or infinite entries")
-        if not np.all((y == 0) | (y == 1)):
-            raise ValueError("labels must be 0 or 1")
+        a, y = logistic.design(self.features, self.labels)
+        if a.shape[1] != 2 or a.shape[0] < 2:
+            raise ValueError(f"features must be (N, 2) with N >= 2, got {a.shape}")
         lam = check.positive_scalar("weight_decay", self.weight_decay, allow_zero=True)
         object.__setattr__(self, "features", a)
         object.__setattr__(self, "labels", y)
@@ -172,9 +167,7 @@ class PlaneLogistic:
         w = check.field_points("w", w, 2)
         if w.shape != (2,):
             raise ValueError(f"w must have shape (2,), got {w.shape}")
-        s = scipy.special.expit(self.features @ w)
-        a = self.features
-        return (a * (s * (1 - s))[:, None]).T @ a / self.n_examples + self.weight_decay * np.eye(2)
+        return logistic.hessian(w, self.features, self.labels, self.weight_decay)
 
     def batch_grad(self, w: Array, idx: NDArray[np.intp]) -> Array:
         r"""Mini-batch gradients of eq. (1), chains ``w`` ``(C, 2)``, batches ``idx`` ``(C, b)``.
