@@ -60,7 +60,38 @@ def test_vectorised_chains_equal_single_runs(chains, data):
     assert not np.allclose(weights[0], weights[1])          # the chains differ
 
 
-def test_snapshot_leaves_the_chains_alone(chains):
+@pytest.fixture(scope="module")
+def closed_form_chains(data):
+    ch = Chains("tiny-fc", SEEDS, *data, gradients="closed-form")
+    for lr in LRS:
+        ch.train_epoch(lr)
+    return ch
+
+
+def test_closed_form_chains_follow_the_torch_func_trajectory(chains, closed_form_chains):
+    # float32 round-off: the two paths sum in different orders; after these 6 steps the
+    # weights (of size about 1) and BatchNorm statistics agree to a few eps = 1.2e-7
+    ch = closed_form_chains
+    torch.testing.assert_close(ch.flat(ch.params), chains.flat(chains.params), rtol=0, atol=1e-6)
+    for key, value in chains.buffers.items():
+        torch.testing.assert_close(ch.buffers[key], value, rtol=0, atol=1e-6)
+    snap, reference = ch.snapshot(), chains.snapshot()
+    np.testing.assert_allclose(snap.gradient, reference.gradient, atol=1e-6)
+    for name in ("loss", "eval_grad_norm", "eval_loss"):
+        np.testing.assert_allclose(getattr(snap, name), getattr(reference, name), rtol=1e-5)
+
+
+def test_closed_form_needs_a_two_layer_batchnorm_network(data):
+    with pytest.raises(ValueError, match="'small-allcnn' is not Flatten-Linear-BatchNorm1d"):
+        Chains("small-allcnn", (0,), torch.zeros(4, 3, 32, 32), torch.arange(4),
+               gradients="closed-form")
+    with pytest.raises(ValueError, match="gradients must be one of"):
+        Chains("tiny-fc", (0,), *data, gradients="bmm")
+
+
+@pytest.mark.parametrize("fixture", ["chains", "closed_form_chains"])
+def test_snapshot_leaves_the_chains_alone(fixture, request):
+    chains = request.getfixturevalue(fixture)
     before = {k: v.clone() for k, v in chains.buffers.items()}
     chains.snapshot()
     for key, value in chains.buffers.items():

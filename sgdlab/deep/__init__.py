@@ -21,6 +21,8 @@ Modules, one idea each:
   training, kept on disk.
 - :mod:`~sgdlab.deep.chains`: independent SGD chains of one network, trained at once
   with :mod:`torch.func`.
+- :mod:`~sgdlab.deep.closed_form`: the gradient of stacked two-layer BatchNorm networks
+  (tiny-fc, small-fc) written out, for the chains without autograd.
 - :mod:`~sgdlab.deep.runs`: long SGD runs on disk, one snapshot per epoch, resumable (Fig. 3).
 - :mod:`~sgdlab.deep.brownian`: is a trajectory Brownian? Spectra and autocorrelations
   against white-noise and Brownian baselines (Remarks 17-18).
@@ -31,8 +33,8 @@ Modules are imported on first use: ``import sgdlab.deep`` does not import torch.
 import importlib
 from types import ModuleType
 
-__all__ = ["brownian", "chains", "data", "device", "diffusion", "eigensolvers", "eigenspectrum",
-           "gradients", "models", "runs", "spectra", "train"]
+__all__ = ["brownian", "chains", "closed_form", "data", "device", "diffusion", "eigensolvers",
+           "eigenspectrum", "gradients", "models", "runs", "spectra", "train"]
 
 
 def __getattr__(name: str) -> ModuleType:
