@@ -145,6 +145,12 @@ def _vector(name: str, value: ArrayLike, d: int) -> Array:
     return v
 
 
+def _continuous_or_discrete(kind: str) -> str:
+    if kind not in ("continuous", "discrete"):
+        raise ValueError(f"kind must be 'continuous' or 'discrete', got {kind!r}")
+    return kind
+
+
 def _kind(kind: str) -> str:
     if kind not in _KINDS:
         raise ValueError(f"kind must be one of {_KINDS}, got {kind!r}")
@@ -222,25 +228,24 @@ def optimal_learning_rate(hessian: ArrayLike, noise_cov: ArrayLike, n_examples: 
     :math:`\mathrm{KL} = \frac{N\eta}4\operatorname{tr}C - \frac d2\log\eta + \text{const}`
     and :math:`\eta^* = 2d/(N\operatorname{tr}C)`; with replacement
     :math:`C = D/b` and :math:`\eta^* = 2bd/(N\operatorname{tr}D)`, the temperature
-    :math:`\eta^*/2b = d/(N\operatorname{tr}D)`.  For ``"discrete"`` and
-    ``"modified"`` it is found numerically (bounded Brent in :math:`\log\eta`, below
-    the stability limit :math:`2/\lambda_{\max}` for ``"discrete"``).
+    :math:`\eta^*/2b = d/(N\operatorname{tr}D)`.  For ``"discrete"`` it is found
+    numerically (bounded Brent in :math:`\log\eta`, below the stability limit
+    :math:`2/\lambda_{\max}`, where the KL diverges).
 
     Parameters
     ----------
     hessian, noise_cov : array_like, shape (d, d)
         As in :func:`stationary_covariance`; ``noise_cov`` positive definite.
     n_examples : int
-    kind : {"continuous", "discrete", "modified"}
+    kind : {"continuous", "discrete"}
     """
     h = check.psd_matrix("hessian", hessian, definite=True)
     c = check.psd_matrix("noise_cov", noise_cov, h.shape[0], definite=True)
     n = check.positive_int("n_examples", n_examples)
     closed = 2.0 * h.shape[0] / (n * np.trace(c))
-    if _kind(kind) == "continuous":
+    if _continuous_or_discrete(kind) == "continuous":
         return float(closed)
-    upper = 2.0 / np.linalg.eigvalsh(h)[-1] if kind == "discrete" else 4.0 * closed
-    log_upper = np.log(upper) + np.log1p(-1e-9)
+    log_upper = np.log(2.0 / np.linalg.eigvalsh(h)[-1]) + np.log1p(-1e-9)
 
     def kl(log_eta: float) -> float:
         return posterior_kl(stationary_covariance(h, c, float(np.exp(log_eta)), kind), h, n)
@@ -276,9 +281,8 @@ def optimal_preconditioner(hessian: ArrayLike, noise_cov: ArrayLike, n_examples:
     c = check.psd_matrix("noise_cov", noise_cov, h.shape[0], definite=True)
     n = check.positive_int("n_examples", n_examples)
     eta = check.positive_scalar("eta", eta)
-    if kind not in ("continuous", "discrete"):
-        raise ValueError(f"kind must be 'continuous' or 'discrete', got {kind!r}")
-    p = np.linalg.inv(n * c + (h if kind == "discrete" else 0.0)) * (2.0 / eta)
+    discrete = _continuous_or_discrete(kind) == "discrete"
+    p = np.linalg.inv(n * c + (h if discrete else 0.0)) * (2.0 / eta)
     return 0.5 * (p + p.T)
 
 
