@@ -25,6 +25,8 @@ Modules, one idea each:
   a mini-batch gradient, with and without replacement (Appendix A).
 - :mod:`~sgdlab.core.sgd`: discrete SGD chains and their stationary covariances
   (discrete and continuous Lyapunov equations, Lemma 2).
+- :mod:`~sgdlab.core.inference`: constant SGD on Bayesian linear regression against its
+  posterior (Mandt et al. 2017), and the weak error of its SDEs (Li, Tai and E 2017).
 - :mod:`~sgdlab.core.logistic`: logistic regression with per-example gradients.
 - :mod:`~sgdlab.core.timeseries`: states recorded at a sequence of times, the result of
   every simulation above.
@@ -40,6 +42,7 @@ from types import ModuleType
 __all__ = ["critical", "density", "dynamics", "fokker_planck", "grid", "jko", "landscapes",
            "linear", "logistic", "minibatch", "modes", "plotting", "sde", "sgd", "timeseries"]
 __all__ += ["state_dependent", "stream"]
+__all__ += ["inference"]
 
 
 def __getattr__(name: str) -> ModuleType:
