@@ -137,7 +137,7 @@ class PosteriorExplorer(Explorer):
             raise ValueError("model must be a LinearLeastSquares with 2 features")
         self.model = model
         n = len(model.targets)
-        if not 1 <= b <= n:
+        if isinstance(b, bool) or not isinstance(b, (int, np.integer)) or not 1 <= b <= n:
             raise ValueError(f"b must be in 1..{n}, got {b}")
         self.eta_max = 0.999 * 2.0 / float(np.linalg.eigvalsh(model.hessian)[-1])
         if eta is None:
