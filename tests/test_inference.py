@@ -152,3 +152,17 @@ def test_bad_input():
         inf.posterior_kl([[1.0, np.nan], [np.nan, 1.0]], h, 3)
     with pytest.raises(ValueError, match="too large"):
         sgd_covariance(h, h, 2.5)
+    indefinite = np.diag([1.0, -0.5])
+    for kind in ("discrete", "continuous", "modified"):
+        with pytest.raises(ValueError, match="hessian must be positive definite"):
+            inf.stationary_covariance(indefinite, h, 0.1, kind)
+    with pytest.raises(ValueError, match="hessian must be positive definite"):
+        inf.sgd_moments(indefinite, h, 0.1, np.zeros(2), 3)
+    with pytest.raises(ValueError, match="hessian must be positive definite"):
+        inf.weak_error(indefinite, h, 0.25, np.zeros(2), 1.0, 1)
+    with pytest.raises(ValueError, match="hessian must be symmetric"):
+        inf.stationary_covariance([[1.0, 0.5], [0.0, 1.0]], h, 0.1)
+    with pytest.raises(ValueError, match="noise_cov"):
+        inf.stationary_covariance(h, np.eye(3), 0.1)
+    with pytest.raises(ValueError, match="order"):
+        inf.weak_error(h, h, 0.25, np.zeros(2), 1.0, True)   # type: ignore[arg-type]

@@ -57,6 +57,8 @@ def test_bad_input():
         posterior_explorer(_model(), eta=100.0)
     with pytest.raises(ValueError, match="b must"):
         posterior_explorer(_model(), b=0)
+    with pytest.raises(ValueError, match="b must"):
+        posterior_explorer(_model(), b=2.5)
 
 
 def test_static_fallback_is_self_contained(explorer, building_book):

@@ -86,7 +86,7 @@ class _Scene:
                        for kind, (ls, col) in styles.items()}
         self.dots = {kind: self.ax_kl.plot([], [], "o", color=col, ms=5)[0]
                      for kind, (_, col) in styles.items()}
-        (self.star,) = self.ax_kl.plot([], [], "v", color="k", ms=7, label="η* (Theorem 1)")
+        (self.star,) = self.ax_kl.plot([], [], "v", color="k", ms=7, label="η* (Mandt et al.)")
         self.ax_kl.set(xlim=(etas[0], etas[-1]), ylim=(1e-2, 1e5), xlabel="η",
                        ylabel="KL(SGD || posterior)")
         self.ax_kl.legend(loc="upper left", fontsize=7)
@@ -137,7 +137,7 @@ class PosteriorExplorer(Explorer):
             raise ValueError("model must be a LinearLeastSquares with 2 features")
         self.model = model
         n = len(model.targets)
-        if not 1 <= b <= n:
+        if isinstance(b, bool) or not isinstance(b, (int, np.integer)) or not 1 <= b <= n:
             raise ValueError(f"b must be in 1..{n}, got {b}")
         self.eta_max = 0.999 * 2.0 / float(np.linalg.eigvalsh(model.hessian)[-1])
         if eta is None:

@@ -129,7 +129,7 @@ def modified_drift(hessian: ArrayLike, eta: float) -> Array:
 def _preconditioned(hessian: ArrayLike, noise_cov: ArrayLike,
                     preconditioner: ArrayLike | None) -> tuple[Array, Array]:
     """:math:`PH` and :math:`PCP`, checked."""
-    h = check.symmetric_matrix("hessian", hessian)
+    h = check.psd_matrix("hessian", hessian, definite=True)
     c = check.psd_matrix("noise_cov", noise_cov, h.shape[0])
     if preconditioner is None:
         return h, c
@@ -185,6 +185,13 @@ def stationary_covariance(hessian: ArrayLike, noise_cov: ArrayLike, eta: float,
     kind : {"discrete", "continuous", "modified"}
     preconditioner : array_like, shape (d, d), optional
         Symmetric positive definite :math:`P`; the identity when omitted.
+
+    Raises
+    ------
+    ValueError
+        If :math:`H` or :math:`P` is not symmetric positive definite, :math:`C` not
+        positive semi-definite, the shapes differ, ``eta`` <= 0, or (``"discrete"``)
+        :math:`I - \eta PH` is not a contraction.
     """
     f, q = _preconditioned(hessian, noise_cov, preconditioner)
     eta = check.positive_scalar("eta", eta)
@@ -222,7 +229,9 @@ def optimal_learning_rate(hessian: ArrayLike, noise_cov: ArrayLike, n_examples: 
                           kind: Kind = "continuous") -> float:
     r"""The learning rate minimising :func:`posterior_kl` of :func:`stationary_covariance`.
 
-    For ``"continuous"`` it is Mandt et al.'s Theorem 1 in closed form: the
+    For ``"continuous"`` it is Mandt et al.'s optimal constant learning rate
+    :math:`2SD/(N\operatorname{tr}BB^\top)` (their dimension :math:`D`, batch size
+    :math:`S`, one example's gradient covariance :math:`BB^\top`) in closed form: the
     Lyapunov equation gives :math:`\operatorname{tr}(H\Sigma) = \frac\eta2\operatorname{tr}C`
     and :math:`\Sigma\propto\eta`, so
     :math:`\mathrm{KL} = \frac{N\eta}4\operatorname{tr}C - \frac d2\log\eta + \text{const}`
@@ -261,7 +270,7 @@ def optimal_preconditioner(hessian: ArrayLike, noise_cov: ArrayLike, n_examples:
 
     That is, :math:`(NH)^{-1}`.
 
-    ``"continuous"``: :math:`P\cdot 2/N = \eta PCP` gives Mandt et al.'s Theorem 2,
+    ``"continuous"``: :math:`P\cdot 2/N = \eta PCP` gives Mandt et al.'s optimal preconditioner,
     :math:`P^* = \frac2{\eta N}C^{-1}` (their :math:`\frac{2S}{\epsilon N}(BB^\top)^{-1}`).
     ``"discrete"``: putting :math:`\Sigma = (NH)^{-1}` in the discrete equation of
     :func:`stationary_covariance` gives :math:`\frac\eta N(2P - \eta PHP) = \eta^2PCP`,
@@ -294,8 +303,19 @@ def sgd_moments(hessian: ArrayLike, noise_cov: ArrayLike, eta: float, mean0: Arr
     :math:`m_k = A^km_0` and :math:`\Sigma_k = \Sigma_\infty - A^k\Sigma_\infty A^{k\top}`
     (:math:`\Sigma_k - \Sigma_\infty` obeys the recursion without noise),
     :math:`\Sigma_\infty` the ``"discrete"`` :func:`stationary_covariance`.
+
+    Parameters
+    ----------
+    hessian, noise_cov : array_like, shape (d, d)
+        As in :func:`stationary_covariance`.
+    eta : float
+        Learning rate, below the stability limit :math:`2/\lambda_{\max}`.
+    mean0 : array_like, shape (d,)
+        :math:`m_0 = x_0 - \hat x`.
+    n_steps : int
+        :math:`k \ge 1`.
     """
-    h = check.symmetric_matrix("hessian", hessian)
+    h = check.psd_matrix("hessian", hessian, definite=True)
     m0 = _vector("mean0", mean0, h.shape[0])
     eta = check.positive_scalar("eta", eta)
     a_k = np.linalg.matrix_power(np.eye(h.shape[0]) - eta * h, check.positive_int(
@@ -314,6 +334,18 @@ def sde_moments(drift: ArrayLike, noise_cov: ArrayLike, eta: float, mean0: Array
     e^{-G^\top t}` with :math:`G\Sigma_\infty + \Sigma_\infty G^\top = \eta C`.  With
     :math:`G = H` this is the continuous-time limit of Lemma 2 (time :math:`t = k\eta`);
     with :func:`modified_drift` Li, Tai and E's second-order modified equation.
+
+    Parameters
+    ----------
+    drift : array_like, shape (d, d)
+        :math:`G`, with eigenvalues of positive real part.
+    noise_cov : array_like, shape (d, d)
+        :math:`C`, positive semi-definite.
+    eta : float
+        Learning rate, > 0.
+    mean0 : array_like, shape (d,)
+    t : float
+        Time, >= 0.
     """
     g = check.square_matrix("drift", drift)
     c = check.psd_matrix("noise_cov", noise_cov, g.shape[0])
@@ -332,16 +364,28 @@ def weak_error(hessian: ArrayLike, noise_cov: ArrayLike, eta: float, mean0: Arra
     :math:`\mathbb E\varphi = |m|^2 + \operatorname{tr}\Sigma`, exact from
     :func:`sgd_moments` and :func:`sde_moments`; ``order`` 1 is the SDE of
     Lemma 2 (drift :math:`-H`), 2 Li, Tai and E's modified equation
-    (:func:`modified_drift`).  ``t / eta`` must be a whole number of steps.
+    (:func:`modified_drift`).
+
+    Parameters
+    ----------
+    hessian, noise_cov : array_like, shape (d, d)
+        As in :func:`stationary_covariance`.
+    eta : float
+        Learning rate; ``t / eta`` must be a whole number of steps.
+    mean0 : array_like, shape (d,)
+        :math:`x_0 - \hat x`, the same for SGD and the SDE.
+    t : float
+        The time :math:`k\eta > 0`.
+    order : {1, 2}
     """
     eta = check.positive_scalar("eta", eta)
     t = check.positive_scalar("t", t)
     steps = t / eta
     if abs(steps - round(steps)) > 1e-9 * steps:
         raise ValueError(f"t / eta must be a whole number of steps, got {steps}")
-    if order not in (1, 2):
+    if isinstance(order, bool) or order not in (1, 2):
         raise ValueError(f"order must be 1 or 2, got {order!r}")
-    h = check.symmetric_matrix("hessian", hessian)
+    h = check.psd_matrix("hessian", hessian, definite=True)
     m_sgd, s_sgd = sgd_moments(h, noise_cov, eta, mean0, round(steps))
     m_sde, s_sde = sde_moments(h if order == 1 else modified_drift(h, eta), noise_cov, eta,
                                mean0, t)
