@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from sgdlab.core.anomalous import fit_exponent, log_lags, msd, ou_msd
+from sgdlab.core.anomalous import log_lags, msd, ou_msd
 
 
 def test_log_lags_are_distinct_increasing_and_in_range():
@@ -22,21 +22,6 @@ def test_msd_of_a_ballistic_path_is_k_squared():
         msd(path, np.array([1.5]))
     with pytest.raises(ValueError, match="NaN"):
         msd(np.array([0.0, np.nan, 1.0]), np.array([1]))
-
-
-def test_fit_exponent_recovers_a_power_law_and_brownian_motion():
-    k = log_lags(1000, 25)
-    exact = fit_exponent(k, 3.0 * np.stack([k**0.6, k**0.6]))
-    assert exact.exponent == pytest.approx(0.6, abs=1e-12)
-    assert exact.prefactor == pytest.approx(3.0, rel=1e-12)
-    # chains of 500 independent walks each: the interval over chains holds c = 1
-    walks = np.random.default_rng(0).standard_normal((4, 500, 1000)).cumsum(axis=2)
-    fit = fit_exponent(k, msd(walks, k).sum(axis=1))
-    assert fit.contains(1.0) and fit.low < fit.exponent < fit.high
-    with pytest.raises(ValueError, match="positive"):
-        fit_exponent(k, np.zeros((2, k.size)))
-    with pytest.raises(ValueError, match="chains >= 2"):
-        fit_exponent(k, np.ones(k.size))
 
 
 def test_ou_msd_saturates_at_twice_the_variance_and_matches_simulation():

@@ -2,8 +2,8 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from sgdlab.core.anomalous import log_lags
-from sgdlab.deep.displacement import displacement
+from sgdlab.core.anomalous import log_lags, msd
+from sgdlab.deep.displacement import displacement, fit_exponent
 
 
 def test_displacement_of_random_walks_is_brownian_and_its_controls_behave():
@@ -29,3 +29,18 @@ def test_displacement_of_random_walks_is_brownian_and_its_controls_behave():
         out.curve("levy")  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="chains, d, n"):
         displacement(walks[0], lags)
+
+
+def test_fit_exponent_recovers_a_power_law_and_brownian_motion():
+    k = log_lags(1000, 25)
+    exact = fit_exponent(k, 3.0 * np.stack([k**0.6, k**0.6]))
+    assert exact.exponent == pytest.approx(0.6, abs=1e-12)
+    assert exact.prefactor == pytest.approx(3.0, rel=1e-12)
+    # chains of 500 independent walks each: the interval over chains holds c = 1
+    walks = np.random.default_rng(0).standard_normal((4, 500, 1000)).cumsum(axis=2)
+    fit = fit_exponent(k, msd(walks, k).sum(axis=1))
+    assert fit.contains(1.0) and fit.low < fit.exponent < fit.high
+    with pytest.raises(ValueError, match="positive"):
+        fit_exponent(k, np.zeros((2, k.size)))
+    with pytest.raises(ValueError, match="chains >= 2"):
+        fit_exponent(k, np.ones(k.size))

@@ -127,16 +127,22 @@ def test_heavy_ball_chains_reach_the_exact_phase_covariance():
     """Real mini-batches (non-Gaussian noise): every entry of the sample covariance of
     (x, v) within 4 standard errors of the discrete Lyapunov solution; with momentum 0 the
     chains are run()'s, batch for batch."""
-    from sgdlab.core.sgd import heavy_ball_phase_covariance, tilted_quadratic
+    from sgdlab.core.sgd import (
+        heavy_ball_phase_covariance,
+        phase_rotation,
+        phase_sample,
+        tilted_quadratic,
+    )
 
     quad = tilted_quadratic(np.pi / 6, n=16)
     eta, b, mu = 0.05, 2, 0.8
     x, v = quad.heavy_ball(eta, b, mu, 4000, 400, rng=3)
-    z = np.hstack([x - quad.minimum, v])
-    prods = z[:, :, None] * z[:, None, :]
-    se = prods.std(axis=0) / np.sqrt(len(z))
+    sample = phase_sample(x - quad.minimum, v)
     exact = heavy_ball_phase_covariance(quad.hessian, quad.noise_cov(b), eta, mu)
-    assert np.all(np.abs(prods.mean(axis=0) - exact) < 4 * se)
+    assert np.all(np.abs(sample.moments - exact) < 4 * sample.stderr)
+    off = ~np.eye(2, dtype=bool)
+    gap = np.abs(sample.rotation - phase_rotation(exact))[off]
+    assert np.all(gap < 4 * sample.rotation_stderr[off])
     plain_x, plain_v = quad.heavy_ball(eta, b, 0.0, 5, 30, rng=4)
     path = quad.run(eta, b, 5, 30, record_every=1, rng=4).x
     np.testing.assert_allclose(plain_x, path[-1], rtol=1e-12, atol=1e-15)

@@ -9,24 +9,19 @@ Ornstein-Uhlenbeck process saturates, :math:`\\mathrm{MSD}(k) = 2\\sum_i s_i^2(1
 - :func:`log_lags`: integer lags spaced evenly on a log scale;
 - :func:`msd`: the squared displacements of every series of a block ``(..., n)``, time
   last, as :class:`sgdlab.deep.runs.Trajectory` stores its weights;
-- :func:`fit_exponent`: the slope of :math:`\\log\\mathrm{MSD}` on :math:`\\log k`
-  (statsmodels' OLS) with a confidence interval over independent chains;
 - :func:`ou_msd`: the closed form for independent stationary AR(1) coordinates
   :math:`x_{k+1} = c + \\phi x_k + \\sigma\\xi_k` (an OU process sampled once a step).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
-import statsmodels.api as sm
 from numpy.typing import ArrayLike, NDArray
 
 from sgdlab import _validation as check
 from sgdlab._typing import Array
 
-__all__ = ["ExponentFit", "fit_exponent", "log_lags", "msd", "ou_msd"]
+__all__ = ["log_lags", "msd", "ou_msd"]
 
 
 def log_lags(n: int, n_lags: int = 30, first: int = 1) -> NDArray[np.intp]:
@@ -84,73 +79,6 @@ def msd(paths: ArrayLike, lags: ArrayLike, start: int = 0) -> Array:
     if not np.all(np.isfinite(out)):
         raise ValueError("paths contain NaN or infinite entries")
     return out
-
-
-@dataclass(frozen=True)
-class ExponentFit:
-    r"""The fit :math:`\log\mathrm{MSD} = \log a + c\log k` (:func:`fit_exponent`).
-
-    Attributes
-    ----------
-    exponent : float
-        :math:`c`.
-    low, high : float
-        Its confidence interval at the level of the fit.
-    prefactor : float
-        :math:`a`.
-    stderr : float
-        The standard error of :math:`c`.
-    """
-
-    exponent: float
-    low: float
-    high: float
-    prefactor: float
-    stderr: float
-
-    def contains(self, value: float) -> bool:
-        """Whether ``value`` lies in the confidence interval."""
-        return self.low <= value <= self.high
-
-
-def fit_exponent(lags: ArrayLike, values: ArrayLike, level: float = 0.99) -> ExponentFit:
-    r"""The exponent :math:`c` of :math:`\mathrm{MSD}(k) \approx a k^c` over independent chains.
-
-    statsmodels' OLS of :math:`\log\mathrm{MSD}_j(k)` on :math:`(1, \log k)`, the points of
-    all chains :math:`j` pooled, so that :math:`c` is the mean of the chains' slopes.  The
-    MSDs of one path at neighbouring lags are strongly correlated, so the interval is not
-    the OLS one, which would treat them as independent: it is cluster-robust by chain,
-    Student's with (chains - 1) degrees of freedom, i.e. it rests on the chains being
-    independent runs only.
-
-    Parameters
-    ----------
-    lags : array_like, shape (m,)
-        Positive lags, at least three.
-    values : array_like, shape (chains, m)
-        Positive MSDs of at least two independent chains at those lags.
-    level : float, default 0.99
-        Confidence level of the interval.
-    """
-    k = np.asarray(lags, dtype=float)
-    y = np.asarray(values, dtype=float)
-    if k.ndim != 1 or k.size < 3 or y.ndim != 2 or y.shape[1] != k.size or y.shape[0] < 2:
-        raise ValueError(f"lags must be 1-D of length m >= 3 and values (chains >= 2, m), got "
-                         f"{k.shape} and {y.shape}")
-    if not (np.all(np.isfinite(k)) and np.all(np.isfinite(y))):
-        raise ValueError("lags and values must be finite")
-    if k.min() <= 0 or y.min() <= 0:
-        raise ValueError("lags and values must be positive (their logarithms are fitted)")
-    level = check.finite_scalar("level", level)
-    if not 0.0 < level < 1.0:
-        raise ValueError(f"level must be in (0, 1), got {level}")
-    chains = np.repeat(np.arange(y.shape[0]), k.size)
-    design = sm.add_constant(np.tile(np.log(k), y.shape[0]))
-    res = sm.OLS(np.log(y).ravel(), design).fit(cov_type="cluster",
-                                                cov_kwds={"groups": chains}, use_t=True)
-    low, high = res.conf_int(alpha=1.0 - level)[1]
-    return ExponentFit(exponent=float(res.params[1]), low=float(low), high=float(high),
-                       prefactor=float(np.exp(res.params[0])), stderr=float(res.bse[1]))
 
 
 def ou_msd(lags: ArrayLike, phi: ArrayLike, sigma: ArrayLike,

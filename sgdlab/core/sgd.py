@@ -25,10 +25,10 @@ from sgdlab.core.landscapes import rotation
 from sgdlab.core.minibatch import covariance, diffusion_matrix, sample_batches
 from sgdlab.core.timeseries import TimeSeries
 
-__all__ = ["CentredQuadratic", "LinearLeastSquares", "anisotropic_quadratic", "covariance_ellipse",
-           "heavy_ball_covariance", "heavy_ball_phase_covariance", "linear_scaling_correction",
-           "lyapunov_covariance", "phase_rotation", "sgd_covariance", "simulate", "temperature",
-           "tilted_quadratic", "variance_z_scores"]
+__all__ = ["CentredQuadratic", "LinearLeastSquares", "PhaseSample", "anisotropic_quadratic",
+           "covariance_ellipse", "heavy_ball_covariance", "heavy_ball_phase_covariance",
+           "linear_scaling_correction", "lyapunov_covariance", "phase_rotation", "phase_sample",
+           "sgd_covariance", "simulate", "temperature", "tilted_quadratic", "variance_z_scores"]
 
 BatchGradient = Callable[[Array, NDArray[np.intp]], ArrayLike]
 
@@ -290,6 +290,47 @@ def phase_rotation(phase_cov: ArrayLike) -> Array:
     d = s.shape[0] // 2
     xv = s[:d, d:]
     return 0.5 * (xv - xv.T)
+
+
+@dataclass(frozen=True)
+class PhaseSample:
+    r"""Second moments of independent phase-space samples :math:`s = (x, v)`, with standard errors.
+
+    Attributes
+    ----------
+    moments, stderr : ndarray, shape (2d, 2d)
+        The sample mean of :math:`s_is_j` and its standard error, from the sample's own
+        products (no Gaussian assumption).
+    rotation, rotation_stderr : ndarray, shape (d, d)
+        :func:`phase_rotation` of ``moments``, the mean of :math:`\tfrac12(x_iv_j - x_jv_i)`,
+        and its standard error (0 on the diagonal).
+    """
+
+    moments: Array
+    stderr: Array
+    rotation: Array
+    rotation_stderr: Array
+
+
+def phase_sample(x: ArrayLike, v: ArrayLike) -> PhaseSample:
+    """Second moments of ``(x, v)`` about 0, e.g. chains of :meth:`CentredQuadratic.heavy_ball`.
+
+    Parameters
+    ----------
+    x, v : array_like, shape (n, d)
+        Independent samples of position (centred on the minimum) and velocity.
+    """
+    xs = check.particles("x", x)
+    vs = check.particles("v", v)
+    if xs.shape != vs.shape:
+        raise ValueError(f"x and v must have one shape, got {xs.shape} and {vs.shape}")
+    s = np.hstack([xs, vs])
+    prods = s[:, :, None] * s[:, None, :]
+    turns = 0.5 * (xs[:, :, None] * vs[:, None, :] - xs[:, None, :] * vs[:, :, None])
+    root_n = np.sqrt(len(s))
+    return PhaseSample(moments=prods.mean(axis=0), stderr=prods.std(axis=0) / root_n,
+                       rotation=phase_rotation(prods.mean(axis=0)),
+                       rotation_stderr=turns.std(axis=0) / root_n)
 
 
 def linear_scaling_correction(hessian: ArrayLike, diffusion: ArrayLike) -> float:

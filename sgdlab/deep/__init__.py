@@ -25,6 +25,9 @@ Modules, one idea each:
 - :mod:`~sgdlab.deep.brownian`: is a trajectory Brownian? Spectra and autocorrelations
   against white-noise and Brownian baselines (Remarks 17-18).
 
+- :mod:`~sgdlab.deep.displacement`: how far a long run moves, its mean squared
+  displacement against Brownian and Ornstein-Uhlenbeck controls (Kunin et al., Part V).
+
 Modules are imported on first use: ``import sgdlab.deep`` does not import torch.
 """
 
@@ -33,6 +36,7 @@ from types import ModuleType
 
 __all__ = ["brownian", "chains", "data", "device", "diffusion", "eigensolvers", "eigenspectrum",
            "gradients", "models", "runs", "spectra", "train"]
+__all__ += ["displacement"]
 
 
 def __getattr__(name: str) -> ModuleType:

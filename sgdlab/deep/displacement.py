@@ -11,7 +11,8 @@ length, built weight by weight from the run's own increments
 - the AR(1) (Ornstein-Uhlenbeck) process fitted to each weight, simulated from the
   weight's start, whose expected MSD is :func:`sgdlab.core.anomalous.ou_msd`.
 
-Each MSD goes through the same fit, :func:`sgdlab.core.anomalous.fit_exponent`.
+Each MSD goes through the same fit, :func:`fit_exponent`: statsmodels' OLS on log-log
+axes, with an interval over the run's independent chains.
 """
 
 from __future__ import annotations
@@ -20,16 +21,85 @@ from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
+import statsmodels.api as sm
 from numpy.typing import ArrayLike, NDArray
 
+from sgdlab import _validation as check
 from sgdlab._typing import Array
-from sgdlab.core.anomalous import ExponentFit, fit_exponent, msd, ou_msd
+from sgdlab.core.anomalous import msd, ou_msd
 
 from .brownian import brownian_like, fit_ar1, simulate_ar1
 
-__all__ = ["Displacement", "displacement"]
+__all__ = ["Displacement", "ExponentFit", "displacement", "fit_exponent"]
 
 Curve = Literal["sgd", "brownian", "drifting", "ou", "ou_expected"]
+
+
+@dataclass(frozen=True)
+class ExponentFit:
+    r"""The fit :math:`\log\mathrm{MSD} = \log a + c\log k` (:func:`fit_exponent`).
+
+    Attributes
+    ----------
+    exponent : float
+        :math:`c`.
+    low, high : float
+        Its confidence interval at the level of the fit.
+    prefactor : float
+        :math:`a`.
+    stderr : float
+        The standard error of :math:`c`.
+    """
+
+    exponent: float
+    low: float
+    high: float
+    prefactor: float
+    stderr: float
+
+    def contains(self, value: float) -> bool:
+        """Whether ``value`` lies in the confidence interval."""
+        return self.low <= value <= self.high
+
+
+def fit_exponent(lags: ArrayLike, values: ArrayLike, level: float = 0.99) -> ExponentFit:
+    r"""The exponent :math:`c` of :math:`\mathrm{MSD}(k) \approx a k^c` over independent chains.
+
+    statsmodels' OLS of :math:`\log\mathrm{MSD}_j(k)` on :math:`(1, \log k)`, the points of
+    all chains :math:`j` pooled, so that :math:`c` is the mean of the chains' slopes.  The
+    MSDs of one path at neighbouring lags are strongly correlated, so the interval is not
+    the OLS one, which would treat them as independent: it is cluster-robust by chain,
+    Student's with (chains - 1) degrees of freedom, i.e. it rests on the chains being
+    independent runs only.
+
+    Parameters
+    ----------
+    lags : array_like, shape (m,)
+        Positive lags, at least three.
+    values : array_like, shape (chains, m)
+        Positive MSDs of at least two independent chains at those lags.
+    level : float, default 0.99
+        Confidence level of the interval.
+    """
+    k = np.asarray(lags, dtype=float)
+    y = np.asarray(values, dtype=float)
+    if k.ndim != 1 or k.size < 3 or y.ndim != 2 or y.shape[1] != k.size or y.shape[0] < 2:
+        raise ValueError(f"lags must be 1-D of length m >= 3 and values (chains >= 2, m), got "
+                         f"{k.shape} and {y.shape}")
+    if not (np.all(np.isfinite(k)) and np.all(np.isfinite(y))):
+        raise ValueError("lags and values must be finite")
+    if k.min() <= 0 or y.min() <= 0:
+        raise ValueError("lags and values must be positive (their logarithms are fitted)")
+    level = check.finite_scalar("level", level)
+    if not 0.0 < level < 1.0:
+        raise ValueError(f"level must be in (0, 1), got {level}")
+    chains = np.repeat(np.arange(y.shape[0]), k.size)
+    design = sm.add_constant(np.tile(np.log(k), y.shape[0]))
+    res = sm.OLS(np.log(y).ravel(), design).fit(cov_type="cluster",
+                                                cov_kwds={"groups": chains}, use_t=True)
+    low, high = res.conf_int(alpha=1.0 - level)[1]
+    return ExponentFit(exponent=float(res.params[1]), low=float(low), high=float(high),
+                       prefactor=float(np.exp(res.params[0])), stderr=float(res.bse[1]))
 
 
 @dataclass(frozen=True)
@@ -38,7 +108,7 @@ class Displacement:
 
     Each MSD is a chain's sum over its weights in ``rows`` (a control's too: the control
     of a weight counts for the weight's chain); the chains are independent runs, which
-    is what :func:`sgdlab.core.anomalous.fit_exponent`'s interval rests on.
+    is what :func:`fit_exponent`'s interval rests on.
 
     Attributes
     ----------
@@ -76,7 +146,7 @@ class Displacement:
         return curves[name]
 
     def fit(self, name: Curve, level: float = 0.99) -> ExponentFit:
-        """The exponent of :meth:`curve` ``name`` (:func:`sgdlab.core.anomalous.fit_exponent`)."""
+        """The exponent of :meth:`curve` ``name`` (:func:`fit_exponent`)."""
         return fit_exponent(self.lags, self.curve(name), level)
 
 
