@@ -88,6 +88,10 @@ def test_brownian_motion_keeps_the_increments_law():
     assert b.shape == x.shape and np.array_equal(b[:, 0], x[:, 0])
     np.testing.assert_allclose(np.diff(b).std(axis=1), np.diff(x).std(axis=1), rtol=0.03)
     np.testing.assert_allclose(np.diff(b).mean(axis=1), np.diff(x).mean(axis=1), atol=0.01)
+    # without the drift: steps of mean 0 (4 standard errors, 0.3 / sqrt(20000) each)
+    walk = brownian_like(x, np.random.default_rng(5), drift=False)
+    assert np.all(np.abs(np.diff(walk).mean(axis=1)) < 4 * 0.3 / np.sqrt(20_000))
+    np.testing.assert_allclose(np.diff(walk).std(axis=1), np.diff(x).std(axis=1), rtol=0.03)
 
 
 def test_ar1_fit_is_statsmodels_autoreg_and_recovers_phi():

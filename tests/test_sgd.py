@@ -82,3 +82,84 @@ def test_heavy_ball_that_diverges_is_refused():
 
     with pytest.raises(ValueError, match="does not converge"):
         sgd.heavy_ball_covariance(np.eye(2) * 50, np.eye(2), 0.1, 0.9)
+
+
+def test_heavy_ball_phase_covariance_is_the_ar2_closed_form_in_one_dimension():
+    """x_{k+1} = (1 + mu - a) x_k - mu x_{k-1} - eta xi (a = eta lambda) is an AR(2):
+    Var x = eta^2 c (1 + mu) / ((1 - mu) a (2(1 + mu) - a)), E v^2 = 2 Var x a / (1 + mu),
+    E[x_k v_k] = E v^2 / 2 (stationarity of x_k = x_{k-1} + v_k)."""
+    from sgdlab.core.sgd import heavy_ball_covariance, heavy_ball_phase_covariance
+
+    for lam, c, eta, mu in [(1.0, 0.3, 0.1, 0.9), (0.25, 2.0, 0.5, 0.5), (3.0, 1.0, 0.2, 0.0)]:
+        a = eta * lam
+        var_x = eta**2 * c * (1 + mu) / ((1 - mu) * a * (2 * (1 + mu) - a))
+        var_v = 2 * var_x * a / (1 + mu)
+        s = heavy_ball_phase_covariance([[lam]], [[c]], eta, mu)
+        np.testing.assert_allclose(s, [[var_x, var_v / 2], [var_v / 2, var_v]], rtol=1e-12)
+        assert heavy_ball_covariance([[lam]], [[c]], eta, mu)[0, 0] == pytest.approx(var_x,
+                                                                                      rel=1e-12)
+
+
+def test_phase_rotation_is_the_commutator_and_vanishes_when_h_and_c_commute():
+    """R = eta / (2(1 - mu)) [H, Sigma_x] exactly; zero when H and C commute."""
+    from sgdlab.core.sgd import heavy_ball_phase_covariance, phase_rotation
+
+    rng = np.random.default_rng(2)
+    q, _ = np.linalg.qr(rng.normal(size=(3, 3)))
+    h = q @ np.diag([0.5, 1.0, 2.0]) @ q.T
+    c = np.diag([1.0, 0.3, 0.1])
+    for mu in (0.0, 0.9):
+        s = heavy_ball_phase_covariance(h, c, 0.05, mu)
+        r = phase_rotation(s)
+        sx = s[:3, :3]
+        predicted = 0.05 / (2 * (1 - mu)) * (h @ sx - sx @ h)
+        scale = np.abs(s).max()
+        assert np.abs(r - predicted).max() < 1e3 * np.finfo(float).eps * scale
+        assert np.abs(r).max() > 1e-3 * scale                      # not commuting: a rotation
+        commuting = phase_rotation(heavy_ball_phase_covariance(np.diag([0.5, 1.0, 2.0]), c,
+                                                               0.05, mu))
+        assert np.abs(commuting).max() < 1e3 * np.finfo(float).eps * scale
+    with pytest.raises(ValueError, match="2d"):
+        phase_rotation(np.eye(3))
+
+
+def test_heavy_ball_chains_reach_the_exact_phase_covariance():
+    """Real mini-batches (non-Gaussian noise): every entry of the sample covariance of
+    (x, v) within 4 standard errors of the discrete Lyapunov solution; with momentum 0 the
+    chains are run()'s, batch for batch."""
+    from sgdlab.core.sgd import (
+        heavy_ball_phase_covariance,
+        phase_rotation,
+        phase_sample,
+        tilted_quadratic,
+    )
+
+    quad = tilted_quadratic(np.pi / 6, n=16)
+    eta, b, mu = 0.05, 2, 0.8
+    x, v = quad.heavy_ball(eta, b, mu, 4000, 400, rng=3)
+    sample = phase_sample(x - quad.minimum, v)
+    exact = heavy_ball_phase_covariance(quad.hessian, quad.noise_cov(b), eta, mu)
+    assert np.all(np.abs(sample.moments - exact) < 4 * sample.stderr)
+    off = ~np.eye(2, dtype=bool)
+    gap = np.abs(sample.rotation - phase_rotation(exact))[off]
+    assert np.all(gap < 4 * sample.rotation_stderr[off])
+    plain_x, plain_v = quad.heavy_ball(eta, b, 0.0, 5, 30, rng=4)
+    path = quad.run(eta, b, 5, 30, record_every=1, rng=4).x
+    np.testing.assert_allclose(plain_x, path[-1], rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(plain_v, path[-1] - path[-2], rtol=1e-9, atol=1e-15)
+    with pytest.raises(ValueError, match="does not converge"):
+        quad.heavy_ball(5.0, b, 0.9, 4, 10)
+
+
+def test_tilted_quadratic_commutes_only_at_zero_and_a_right_angle():
+    from sgdlab.core.sgd import tilted_quadratic
+
+    for angle, commutes in [(0.0, True), (np.pi / 2, True), (np.pi / 6, False)]:
+        quad = tilted_quadratic(angle)
+        c = quad.centres - quad.centres.mean(axis=0)
+        np.testing.assert_allclose(c.T @ c / len(c), np.diag([1.0, 0.35**2]), atol=1e-13)
+        noise = quad.noise_cov(1)
+        gap = np.abs(quad.hessian @ noise - noise @ quad.hessian).max()
+        assert (gap < 1e-13) == commutes
+    with pytest.raises(ValueError, match="n must be >= 3"):
+        tilted_quadratic(0.0, n=2)

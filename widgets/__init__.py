@@ -27,6 +27,7 @@ _MODULE = {
     "DoubleWellExplorer": "double_well", "double_well_explorer": "double_well",
     "LocalEntropyExplorer": "local_entropy", "local_entropy_explorer": "local_entropy",
     "PosteriorExplorer": "posterior", "posterior_explorer": "posterior",
+    "RotationExplorer": "rotation", "rotation_explorer": "rotation",
     "SGDNoiseExplorer": "sgd_noise", "sgd_noise_explorer": "sgd_noise",
     "SpectrumExplorer": "spectrum", "spectrum_explorer": "spectrum",
     "TrajectoryExplorer": "trajectory", "trajectory_explorer": "trajectory",

@@ -30,6 +30,8 @@ Modules, one idea each:
 - :mod:`~sgdlab.core.logistic`: logistic regression with per-example gradients.
 - :mod:`~sgdlab.core.timeseries`: states recorded at a sequence of times, the result of
   every simulation above.
+- :mod:`~sgdlab.core.anomalous`: the mean squared displacement of a run, its exponent and
+  the Ornstein-Uhlenbeck closed form (Kunin et al., Part V).
 - :mod:`~sgdlab.core.plotting`: drawing helpers (Figs. 1-4) and Markdown tables shared by
   chapters and explorers.
 
@@ -39,10 +41,9 @@ Modules are imported on first use: ``import sgdlab.core`` is cheap.
 import importlib
 from types import ModuleType
 
-__all__ = ["critical", "density", "dynamics", "fokker_planck", "grid", "jko", "landscapes",
-           "linear", "logistic", "minibatch", "modes", "plotting", "sde", "sgd", "timeseries"]
-__all__ += ["state_dependent", "stream"]
-__all__ += ["inference"]
+__all__ = ["anomalous", "critical", "density", "dynamics", "fokker_planck", "grid", "inference",
+           "jko", "landscapes", "linear", "logistic", "minibatch", "modes", "plotting", "sde",
+           "sgd", "state_dependent", "stream", "timeseries"]
 
 
 def __getattr__(name: str) -> ModuleType:

@@ -25,9 +25,10 @@ from sgdlab.core.landscapes import rotation
 from sgdlab.core.minibatch import covariance, diffusion_matrix, sample_batches
 from sgdlab.core.timeseries import TimeSeries
 
-__all__ = ["CentredQuadratic", "LinearLeastSquares", "anisotropic_quadratic", "covariance_ellipse",
-           "heavy_ball_covariance", "linear_scaling_correction", "lyapunov_covariance",
-           "sgd_covariance", "simulate", "temperature", "variance_z_scores"]
+__all__ = ["CentredQuadratic", "LinearLeastSquares", "PhaseSample", "anisotropic_quadratic",
+           "covariance_ellipse", "heavy_ball_covariance", "heavy_ball_phase_covariance",
+           "linear_scaling_correction", "lyapunov_covariance", "phase_rotation", "phase_sample",
+           "sgd_covariance", "simulate", "temperature", "tilted_quadratic", "variance_z_scores"]
 
 BatchGradient = Callable[[Array, NDArray[np.intp]], ArrayLike]
 
@@ -193,18 +194,19 @@ def temperature(eta: float, b: int, momentum: float = 0.0) -> float:
     return eta / (2 * b * (1.0 - momentum))
 
 
-def heavy_ball_covariance(hessian: ArrayLike, noise_cov: ArrayLike, eta: float,
-                          momentum: float) -> Array:
-    r"""Exact stationary covariance of heavy-ball SGD on a quadratic with additive noise.
+def heavy_ball_phase_covariance(hessian: ArrayLike, noise_cov: ArrayLike, eta: float,
+                                momentum: float) -> Array:
+    r"""Exact stationary covariance of position and velocity of heavy-ball SGD on a quadratic.
 
-    :math:`x_{k+1} = x_k - \eta(Hx_k + \xi_k) + \mu(x_k - x_{k-1})` is linear in
-    the state :math:`s_k = (x_k, x_{k-1})`, :math:`s_{k+1} = As_k + B\xi_k` with
-    :math:`A = \begin{pmatrix}(1+\mu)I - \eta H & -\mu I\\ I & 0\end{pmatrix}`
-    and :math:`B = (-\eta I, 0)^\top`; the stationary covariance of :math:`s`
-    solves :math:`\Sigma_s = A\Sigma_sA^\top + BCB^\top`, and that of :math:`x`
-    is its first block.  With :math:`\mu = 0` this is :func:`sgd_covariance`; as
-    :math:`\eta \to 0` it tends to :func:`lyapunov_covariance` at the
-    :func:`temperature` with momentum.
+    Heavy ball with additive noise, :math:`v_{k+1} = \mu v_k - \eta(Hx_k + \xi_k)`,
+    :math:`x_{k+1} = x_k + v_{k+1}` (so :math:`v_k = x_k - x_{k-1}`), is linear in the
+    phase-space state :math:`s_k = (x_k, v_k)`: :math:`s_{k+1} = As_k + B\xi_k` with
+    :math:`A = \begin{pmatrix}I - \eta H & \mu I\\ -\eta H & \mu I\end{pmatrix}`
+    and :math:`B = -\eta(I, I)^\top`.  The stationary covariance solves the discrete
+    Lyapunov equation :math:`\Sigma_s = A\Sigma_sA^\top + BCB^\top` (SciPy's
+    ``solve_discrete_lyapunov``).  Its blocks are :math:`\Sigma_x`
+    (:func:`heavy_ball_covariance`), :math:`\Sigma_{xv} = \mathbb E[x_kv_k^\top]` and
+    :math:`\Sigma_v`; :func:`phase_rotation` reads the rotation off :math:`\Sigma_{xv}`.
 
     Parameters
     ----------
@@ -215,20 +217,120 @@ def heavy_ball_covariance(hessian: ArrayLike, noise_cov: ArrayLike, eta: float,
         Learning rate.
     momentum : float
         :math:`\mu` in [0, 1); :math:`A` must have spectral radius < 1.
+
+    Returns
+    -------
+    ndarray, shape (2d, 2d)
+        The covariance of :math:`(x_k, v_k)`, unsymmetrised (SciPy's solution as it is).
     """
     h = check.square_matrix("hessian", hessian)
     c = check.psd_matrix("noise_cov", noise_cov, h.shape[0])
     eta = check.positive_scalar("eta", eta)
     momentum = _momentum(momentum)
-    d, eye = h.shape[0], np.eye(h.shape[0])
-    a = np.block([[(1 + momentum) * eye - eta * h, -momentum * eye], [eye, np.zeros((d, d))]])
+    eye = np.eye(h.shape[0])
+    a = np.block([[eye - eta * h, momentum * eye], [-eta * h, momentum * eye]])
     if np.abs(np.linalg.eigvals(a)).max() >= 1:
         raise ValueError(f"eta = {eta:g} with momentum {momentum:g} is too large: heavy-ball "
                          "SGD does not converge on this Hessian")
-    q = np.zeros((2 * d, 2 * d))
-    q[:d, :d] = eta**2 * c
-    out: Array = scipy.linalg.solve_discrete_lyapunov(a, q)[:d, :d]
-    return 0.5 * (out + out.T)
+    out: Array = scipy.linalg.solve_discrete_lyapunov(a, eta**2 * np.block([[c, c], [c, c]]))
+    return out
+
+
+def heavy_ball_covariance(hessian: ArrayLike, noise_cov: ArrayLike, eta: float,
+                          momentum: float) -> Array:
+    r"""Exact stationary covariance of heavy-ball SGD on a quadratic with additive noise.
+
+    :math:`x_{k+1} = x_k - \eta(Hx_k + \xi_k) + \mu(x_k - x_{k-1})`: the position block
+    :math:`\Sigma_x` of :func:`heavy_ball_phase_covariance`.  With :math:`\mu = 0` this
+    is :func:`sgd_covariance`; as :math:`\eta \to 0` it tends to
+    :func:`lyapunov_covariance` at the :func:`temperature` with momentum.
+
+    Parameters
+    ----------
+    hessian : array_like, shape (d, d)
+    noise_cov : array_like, shape (d, d)
+        :math:`C`, e.g. :func:`sgdlab.core.minibatch.covariance`.
+    eta : float
+        Learning rate.
+    momentum : float
+        :math:`\mu` in [0, 1); the recursion must be stable.
+    """
+    out = heavy_ball_phase_covariance(hessian, noise_cov, eta, momentum)
+    d = out.shape[0] // 2
+    return 0.5 * (out[:d, :d] + out[:d, :d].T)
+
+
+def phase_rotation(phase_cov: ArrayLike) -> Array:
+    r"""The rotation of a stationary chain: the antisymmetric part of :math:`E[x_kv_k^\top]`.
+
+    For the covariance of :math:`(x_k, v_k)`, :math:`v_k = x_k - x_{k-1}`, returns
+    :math:`R = \tfrac12(\Sigma_{xv} - \Sigma_{xv}^\top)`, the mean of
+    :math:`\tfrac12(x_iv_j - x_jv_i)`: the area the chain sweeps per step in the
+    :math:`(x_i, x_j)` plane, its probability angular momentum.  It is minus the
+    antisymmetric part of the lag-one autocovariance :math:`\mathbb E[x_kx_{k-1}^\top]`,
+    which vanishes for a reversible (detailed-balance) Gaussian chain.  For heavy ball on a
+    quadratic, the stationarity of :math:`x_{k+1} = x_k + v_{k+1}` gives exactly
+    :math:`R = \frac{\eta}{2(1-\mu)}(H\Sigma_x - \Sigma_xH)`, zero when :math:`H` and
+    the noise commute; in the continuous-time limit :math:`R/\eta' \to \beta^{-1}Q`,
+    Lemma 20's rotation, with :math:`\eta' = \eta/(1-\mu)` the time of one step.
+
+    Parameters
+    ----------
+    phase_cov : array_like, shape (2d, 2d)
+        E.g. :func:`heavy_ball_phase_covariance`, or a sample covariance of :math:`(x, v)`.
+
+    Returns
+    -------
+    ndarray, shape (d, d)
+        Antisymmetric.
+    """
+    s = check.square_matrix("phase_cov", phase_cov)
+    if s.shape[0] % 2:
+        raise ValueError(f"phase_cov must be (2d, 2d), got shape {s.shape}")
+    d = s.shape[0] // 2
+    xv = s[:d, d:]
+    return 0.5 * (xv - xv.T)
+
+
+@dataclass(frozen=True)
+class PhaseSample:
+    r"""Second moments of independent phase-space samples :math:`s = (x, v)`, with standard errors.
+
+    Attributes
+    ----------
+    moments, stderr : ndarray, shape (2d, 2d)
+        The sample mean of :math:`s_is_j` and its standard error, from the sample's own
+        products (no Gaussian assumption).
+    rotation, rotation_stderr : ndarray, shape (d, d)
+        :func:`phase_rotation` of ``moments``, the mean of :math:`\tfrac12(x_iv_j - x_jv_i)`,
+        and its standard error (0 on the diagonal).
+    """
+
+    moments: Array
+    stderr: Array
+    rotation: Array
+    rotation_stderr: Array
+
+
+def phase_sample(x: ArrayLike, v: ArrayLike) -> PhaseSample:
+    """Second moments of ``(x, v)`` about 0, e.g. chains of :meth:`CentredQuadratic.heavy_ball`.
+
+    Parameters
+    ----------
+    x, v : array_like, shape (n, d)
+        Independent samples of position (centred on the minimum) and velocity.
+    """
+    xs = check.particles("x", x)
+    vs = check.particles("v", v)
+    if xs.shape != vs.shape:
+        raise ValueError(f"x and v must have one shape, got {xs.shape} and {vs.shape}")
+    s = np.hstack([xs, vs])
+    prods = s[:, :, None] * s[:, None, :]
+    turns = 0.5 * (xs[:, :, None] * vs[:, None, :] - xs[:, None, :] * vs[:, :, None])
+    root_n = np.sqrt(len(s))
+    return PhaseSample(moments=prods.mean(axis=0), stderr=prods.std(axis=0) / root_n,
+                       rotation=phase_rotation(prods.mean(axis=0)),
+                       rotation_stderr=turns.std(axis=0) / root_n)
 
 
 def linear_scaling_correction(hessian: ArrayLike, diffusion: ArrayLike) -> float:
@@ -334,20 +436,56 @@ class CentredQuadratic:
         n_steps = check.positive_int("n_steps", n_steps)
         record_every = check.positive_int("record_every", record_every or n_steps)
         sgd_covariance(self.hessian, np.zeros_like(self.hessian), eta)   # checks stability
-        rng = np.random.default_rng(rng)
         x = np.tile(self.minimum, (n_chains, 1))
         out = np.empty((n_steps // record_every + 1, *x.shape))
         out[0] = x
         step = eta * self.hessian.T
+        for k, target in self._batch_targets(b, n_steps, n_chains, replacement, rng):
+            x = x - (x - target) @ step
+            if k % record_every == 0:
+                out[k // record_every] = x
+        return _records(out, record_every, eta)
+
+    def heavy_ball(self, eta: float, b: int, momentum: float, n_chains: int, n_steps: int, *,
+                   replacement: bool = True, rng: int | np.random.Generator | None = None
+                   ) -> tuple[Array, Array]:
+        r"""Heavy-ball SGD chains started at rest at the minimum; their last phase-space state.
+
+        :math:`v_{k+1} = \mu v_k - \eta\nabla f_b(x_k)`, :math:`x_{k+1} = x_k + v_{k+1}`,
+        with the batches of :meth:`run` (the same as :meth:`run`'s for ``momentum = 0``,
+        with the same seed); the exact stationary law has the covariance of
+        :func:`heavy_ball_phase_covariance` with :meth:`noise_cov`.
+
+        Returns
+        -------
+        x, v : ndarray, shape (n_chains, d)
+            :math:`x_n` and :math:`v_n = x_n - x_{n-1}` after ``n_steps`` steps.
+        """
+        momentum = _momentum(momentum)
+        heavy_ball_phase_covariance(self.hessian, np.zeros_like(self.hessian), eta,
+                                    momentum)                             # checks stability
+        n_chains = check.positive_int("n_chains", n_chains)
+        x = np.tile(self.minimum, (n_chains, 1))
+        v = np.zeros_like(x)
+        step = eta * self.hessian.T
+        for _, target in self._batch_targets(b, check.positive_int("n_steps", n_steps),
+                                             n_chains, replacement, rng):
+            v = momentum * v - (x - target) @ step
+            x = x + v
+        return x, v
+
+    def _batch_targets(self, b: int, n_steps: int, n_chains: int, replacement: bool,
+                       rng: int | np.random.Generator | None) -> Iterator[tuple[int, Array]]:
+        r"""Step ``k`` (from 1) and the batch means of the targets, ``(n_chains, d)``.
+
+        The batch gradient is :math:`H(x - \bar c_b)`; the means are gathered for a whole
+        chunk of steps at once, since the noise does not depend on ``x``.
+        """
         for start, batches in _batch_chunks(len(self.centres), b, n_steps, n_chains,
-                                            replacement, rng):
+                                            replacement, np.random.default_rng(rng)):
             targets = np.stack([np.take(col, batches).mean(axis=-1)
                                 for col in self.centres.T], axis=-1)
-            for k, target in enumerate(targets, start + 1):
-                x = x - (x - target) @ step
-                if k % record_every == 0:
-                    out[k // record_every] = x
-        return _records(out, record_every, eta)
+            yield from enumerate(targets, start + 1)
 
 
 def anisotropic_quadratic(n: int = 32, rng: int | np.random.Generator = 0) -> CentredQuadratic:
@@ -360,6 +498,27 @@ def anisotropic_quadratic(n: int = 32, rng: int | np.random.Generator = 0) -> Ce
     hessian = rot @ np.diag([1.0, 0.25]) @ rot.T
     centres = np.random.default_rng(rng).normal(size=(n, 2)) * [1.0, 0.35]
     return CentredQuadratic(hessian=0.5 * (hessian + hessian.T), centres=centres)
+
+
+def tilted_quadratic(angle: float, n: int = 32,
+                     rng: int | np.random.Generator = 0) -> CentredQuadratic:
+    r"""The 2-D example with the angle between the Hessian's axes and the noise's as a parameter.
+
+    ``n`` Gaussian targets, centred and whitened so that their covariance is exactly
+    :math:`S = \mathrm{diag}(1, 0.35^2)` (up to round-off), and :math:`H` with eigenvalues
+    1 and 1/4 along axes turned by ``angle`` (radians).  The gradient noise
+    :math:`H(\bar c - c_k)` has covariance :math:`HSH` (over ``b``), which commutes with
+    :math:`H` exactly when :math:`S` does: at angles :math:`0` and :math:`\pi/2`.
+    """
+    n = check.positive_int("n", n)
+    if n < 3:
+        raise ValueError(f"n must be >= 3 for a full-rank covariance of the targets, got {n}")
+    rot = rotation(check.finite_scalar("angle", angle))
+    hessian = rot @ np.diag([1.0, 0.25]) @ rot.T
+    z = np.random.default_rng(rng).normal(size=(n, 2))
+    z -= z.mean(axis=0)
+    white = np.linalg.solve(np.linalg.cholesky(z.T @ z / n), z.T).T     # covariance I
+    return CentredQuadratic(hessian=0.5 * (hessian + hessian.T), centres=white * [1.0, 0.35])
 
 
 def covariance_ellipse(mean: ArrayLike, cov: ArrayLike, n_sigma: float = 2.0,

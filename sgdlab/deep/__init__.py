@@ -27,14 +27,17 @@ Modules, one idea each:
 - :mod:`~sgdlab.deep.brownian`: is a trajectory Brownian? Spectra and autocorrelations
   against white-noise and Brownian baselines (Remarks 17-18).
 
+- :mod:`~sgdlab.deep.displacement`: how far a long run moves, its mean squared
+  displacement against Brownian and Ornstein-Uhlenbeck controls (Kunin et al., Part V).
+
 Modules are imported on first use: ``import sgdlab.deep`` does not import torch.
 """
 
 import importlib
 from types import ModuleType
 
-__all__ = ["brownian", "chains", "closed_form", "data", "device", "diffusion", "eigensolvers",
-           "eigenspectrum", "gradients", "models", "runs", "spectra", "train"]
+__all__ = ["brownian", "chains", "closed_form", "data", "device", "diffusion", "displacement",
+           "eigensolvers", "eigenspectrum", "gradients", "models", "runs", "spectra", "train"]
 
 
 def __getattr__(name: str) -> ModuleType:

@@ -237,14 +237,17 @@ def white_noise_like(x: ArrayLike, rng: np.random.Generator) -> Array:
     return arr.mean(axis=1, keepdims=True) + arr.std(axis=1, keepdims=True) * noise
 
 
-def brownian_like(x: ArrayLike, rng: np.random.Generator) -> Array:
+def brownian_like(x: ArrayLike, rng: np.random.Generator, *, drift: bool = True) -> Array:
     """Brownian motion sampled once per epoch, from each row's start, with its increments' law.
 
     A random walk whose Gaussian steps have the mean and variance of the
-    row's increments (a drift, if the row has one, is kept).
+    row's increments (a drift, if the row has one, is kept unless ``drift`` is False).
     """
     arr = _series("x", x)
-    steps = white_noise_like(np.diff(arr, axis=1), rng)
+    increments = np.diff(arr, axis=1)
+    if not drift:
+        increments = increments - increments.mean(axis=1, keepdims=True)
+    steps = white_noise_like(increments, rng)
     return np.concatenate([arr[:, :1], arr[:, :1] + np.cumsum(steps, axis=1)], axis=1)
 
 
