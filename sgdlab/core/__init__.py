@@ -23,6 +23,10 @@ Modules, one idea each:
   evaluated on a grid, for Lemma 2 with a state-dependent diffusion; SGD-vs-FP yardsticks.
 - :mod:`~sgdlab.core.minibatch`: the diffusion matrix (eq. 2) and the covariance of
   a mini-batch gradient, with and without replacement (Appendix A).
+- :mod:`~sgdlab.core.gradient_noise`: mini-batch noise, its Gaussian stand-ins, the
+  Berry-Esseen bound and the Kolmogorov distance from a Gaussian (Part V).
+- :mod:`~sgdlab.core.tail_index`: the alpha-stable tail-index estimator of Mohammadi et
+  al., pooled, per coordinate and along projections (Part V).
 - :mod:`~sgdlab.core.sgd`: discrete SGD chains and their stationary covariances
   (discrete and continuous Lyapunov equations, Lemma 2).
 - :mod:`~sgdlab.core.logistic`: logistic regression with per-example gradients.
@@ -40,6 +44,7 @@ from types import ModuleType
 __all__ = ["critical", "density", "dynamics", "fokker_planck", "grid", "jko", "landscapes",
            "linear", "logistic", "minibatch", "modes", "plotting", "sde", "sgd", "timeseries"]
 __all__ += ["state_dependent", "stream"]
+__all__ += ["gradient_noise", "tail_index"]
 
 
 def __getattr__(name: str) -> ModuleType:
