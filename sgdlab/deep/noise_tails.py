@@ -87,7 +87,7 @@ def _instant(instant: str) -> str:
 
 def network(instant: str, profile: Profile, device: str | torch.device | None = None
             ) -> nn.Module:
-    """tiny-fc at ``instant``: :func:`~sgdlab.deep.train.fit`'s initial weights (seed 0), or trained.
+    """tiny-fc at ``instant``: initial (as :func:`~sgdlab.deep.train.fit`, seed 0) or trained.
 
     Training (``SCALES[profile].epochs`` epochs on all of ``"mnist7-04"``) is kept in
     ``<runs>/noise-tails/``, so it happens once.
