@@ -26,6 +26,7 @@ _MODULE = {
     "AnisotropyExplorer": "anisotropy", "anisotropy_explorer": "anisotropy",
     "DoubleWellExplorer": "double_well", "double_well_explorer": "double_well",
     "LocalEntropyExplorer": "local_entropy", "local_entropy_explorer": "local_entropy",
+    "NoiseTailsExplorer": "noise_tails", "noise_tails_explorer": "noise_tails",
     "PosteriorExplorer": "posterior", "posterior_explorer": "posterior",
     "RotationExplorer": "rotation", "rotation_explorer": "rotation",
     "SGDNoiseExplorer": "sgd_noise", "sgd_noise_explorer": "sgd_noise",

@@ -49,12 +49,15 @@ class StaticSweep:
         Name shown next to the HTML slider (HTML entities allowed).
     fmt : str
         Format of a value in the HTML slider's readout.
+    names : sequence of str, optional
+        Readouts of the values instead of ``fmt`` (a slider over named choices).
     """
 
     slider: str
     values: Sequence[float]
     label: str
     fmt: str = "{:.2f}"
+    names: Sequence[str] | None = None
 
 
 class Explorer(W.VBox):
@@ -127,8 +130,8 @@ class Explorer(W.VBox):
         initial = [int(np.argmin(np.abs(np.asarray(sweep.values, dtype=float)
                                         - getattr(self, sweep.slider).value)))
                    for sweep in self._static]
-        axes = [(sweep.label, [sweep.fmt.format(v) for v in sweep.values])
-                for sweep in self._static]
+        axes = [(sweep.label, list(sweep.names) if sweep.names is not None
+                 else [sweep.fmt.format(v) for v in sweep.values]) for sweep in self._static]
         return slider_html(frames, axes, initial=initial, caption=self.caption())
 
     def _on_change(self, _change: dict[str, Any]) -> None:

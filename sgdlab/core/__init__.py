@@ -23,6 +23,10 @@ Modules, one idea each:
   evaluated on a grid, for Lemma 2 with a state-dependent diffusion; SGD-vs-FP yardsticks.
 - :mod:`~sgdlab.core.minibatch`: the diffusion matrix (eq. 2) and the covariance of
   a mini-batch gradient, with and without replacement (Appendix A).
+- :mod:`~sgdlab.core.gradient_noise`: mini-batch noise, its Gaussian stand-ins, the
+  Berry-Esseen bound and the Kolmogorov distance from a Gaussian (Part V).
+- :mod:`~sgdlab.core.tail_index`: the alpha-stable tail-index estimator of Mohammadi et
+  al., pooled, per coordinate and along projections (Part V).
 - :mod:`~sgdlab.core.sgd`: discrete SGD chains and their stationary covariances
   (discrete and continuous Lyapunov equations, Lemma 2).
 - :mod:`~sgdlab.core.inference`: constant SGD on Bayesian linear regression against its
@@ -41,9 +45,9 @@ Modules are imported on first use: ``import sgdlab.core`` is cheap.
 import importlib
 from types import ModuleType
 
-__all__ = ["anomalous", "critical", "density", "dynamics", "fokker_planck", "grid", "inference",
-           "jko", "landscapes", "linear", "logistic", "minibatch", "modes", "plotting", "sde",
-           "sgd", "state_dependent", "stream", "timeseries"]
+__all__ = ["anomalous", "critical", "density", "dynamics", "fokker_planck", "gradient_noise",
+           "grid", "inference", "jko", "landscapes", "linear", "logistic", "minibatch", "modes",
+           "plotting", "sde", "sgd", "state_dependent", "stream", "tail_index", "timeseries"]
 
 
 def __getattr__(name: str) -> ModuleType:

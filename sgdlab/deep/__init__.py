@@ -26,6 +26,8 @@ Modules, one idea each:
 - :mod:`~sgdlab.deep.runs`: long SGD runs on disk, one snapshot per epoch, resumable (Fig. 3).
 - :mod:`~sgdlab.deep.brownian`: is a trajectory Brownian? Spectra and autocorrelations
   against white-noise and Brownian baselines (Remarks 17-18).
+- :mod:`~sgdlab.deep.noise_tails`: the tail index of tiny-fc's mini-batch noise over
+  the batch size, against Gaussian stand-ins (Part V).
 
 - :mod:`~sgdlab.deep.displacement`: how far a long run moves, its mean squared
   displacement against Brownian and Ornstein-Uhlenbeck controls (Kunin et al., Part V).
@@ -37,7 +39,8 @@ import importlib
 from types import ModuleType
 
 __all__ = ["brownian", "chains", "closed_form", "data", "device", "diffusion", "displacement",
-           "eigensolvers", "eigenspectrum", "gradients", "models", "runs", "spectra", "train"]
+           "eigensolvers", "eigenspectrum", "gradients", "models", "noise_tails", "runs",
+           "spectra", "train"]
 
 
 def __getattr__(name: str) -> ModuleType:
