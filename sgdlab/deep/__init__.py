@@ -19,6 +19,8 @@ Modules, one idea each:
   eigenspectrum, exact and fast.
 - :mod:`~sgdlab.deep.spectra`: the experiment of Figs. 1-2, the spectrum of D along
   training, kept on disk.
+- :mod:`~sgdlab.deep.sample_size`: the spectrum of D against the number of examples it
+  is computed from (a sweep point: subsets of one network's gradients).
 - :mod:`~sgdlab.deep.chains`: independent SGD chains of one network, trained at once
   with :mod:`torch.func`.
 - :mod:`~sgdlab.deep.runs`: long SGD runs on disk, one snapshot per epoch, resumable (Fig. 3).
@@ -32,7 +34,7 @@ import importlib
 from types import ModuleType
 
 __all__ = ["brownian", "chains", "data", "device", "diffusion", "eigensolvers", "eigenspectrum",
-           "gradients", "models", "runs", "spectra", "train"]
+           "gradients", "models", "runs", "sample_size", "spectra", "train"]
 
 
 def __getattr__(name: str) -> ModuleType:

@@ -32,8 +32,7 @@ and timed against.
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -46,7 +45,7 @@ from torch.utils.data import DataLoader, TensorDataset
 
 from sgdlab import _validation as check
 
-from .device import pick
+from .device import num_threads, pick
 from .models import ModelSpec, build, spec
 
 __all__ = ["Chains", "Snapshot", "init_model", "permutations", "plain_chain"]
@@ -73,20 +72,6 @@ def init_model(name: str, seed: int) -> nn.Sequential:
 def permutations(seed: int) -> torch.Generator:
     """The CPU generator whose successive ``randperm`` calls order each epoch of chain ``seed``."""
     return torch.Generator().manual_seed(_seed_stream(check.seed("seed", seed), 1))
-
-
-@contextmanager
-def _num_threads(threads: int | None) -> Iterator[None]:
-    """Run the block with ``threads`` torch CPU threads (unchanged when None), then restore."""
-    if threads is None:
-        yield
-        return
-    before = torch.get_num_threads()
-    torch.set_num_threads(threads)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
 
 
 def _check_data(model_spec: ModelSpec, x: torch.Tensor, y: torch.Tensor, batch_size: int
@@ -204,7 +189,7 @@ class Chains:
         order = order.to(self.device)
         xs, ys = self._x[order], self._onehot[order]    # one gather per epoch: faster
         self._base.train()
-        with _num_threads(self.threads):
+        with num_threads(self.threads):
             for start in range(0, self.n, self.batch_size):
                 stop = start + self.batch_size
                 self.optimizer.zero_grad()
@@ -220,7 +205,7 @@ class Chains:
         """Weights, full gradients and full losses of every chain (all N examples)."""
         params = {k: v.detach() for k, v in self.params.items()}
         scratch = {k: v.clone() for k, v in self.buffers.items()}   # left alone
-        with _num_threads(self.threads):
+        with num_threads(self.threads):
             self._base.train()
             grads, loss = self._full(params, scratch, self._x, self._onehot)
             self._base.eval()
