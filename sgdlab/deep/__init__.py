@@ -19,6 +19,8 @@ Modules, one idea each:
   eigenspectrum, exact and fast.
 - :mod:`~sgdlab.deep.spectra`: the experiment of Figs. 1-2, the spectrum of D along
   training, kept on disk.
+- :mod:`~sgdlab.deep.sample_size`: the spectrum of D against the number of examples it
+  is computed from (a sweep point: subsets of one network's gradients).
 - :mod:`~sgdlab.deep.chains`: independent SGD chains of one network, trained at once
   with :mod:`torch.func`.
 - :mod:`~sgdlab.deep.closed_form`: the gradient of stacked two-layer BatchNorm networks
@@ -40,7 +42,7 @@ from types import ModuleType
 
 __all__ = ["brownian", "chains", "closed_form", "data", "device", "diffusion", "displacement",
            "eigensolvers", "eigenspectrum", "gradients", "models", "noise_tails", "runs",
-           "spectra", "train"]
+           "sample_size", "spectra", "train"]
 
 
 def __getattr__(name: str) -> ModuleType:

@@ -37,8 +37,7 @@ products and the written-out backward pass of
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -52,7 +51,7 @@ from torch.utils.data import DataLoader, TensorDataset
 from sgdlab import _validation as check
 
 from .closed_form import BatchNormFC
-from .device import pick
+from .device import num_threads, pick
 from .models import ModelSpec, build, spec
 
 __all__ = ["GRADIENTS", "Chains", "Snapshot", "init_model", "permutations", "plain_chain"]
@@ -82,20 +81,6 @@ def init_model(name: str, seed: int) -> nn.Sequential:
 def permutations(seed: int) -> torch.Generator:
     """The CPU generator whose successive ``randperm`` calls order each epoch of chain ``seed``."""
     return torch.Generator().manual_seed(_seed_stream(check.seed("seed", seed), 1))
-
-
-@contextmanager
-def _num_threads(threads: int | None) -> Iterator[None]:
-    """Run the block with ``threads`` torch CPU threads (unchanged when None), then restore."""
-    if threads is None:
-        yield
-        return
-    before = torch.get_num_threads()
-    torch.set_num_threads(threads)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
 
 
 def _check_data(model_spec: ModelSpec, x: torch.Tensor, y: torch.Tensor, batch_size: int
@@ -226,7 +211,7 @@ class Chains:
         xs = self._x.index_select(0, flat).reshape(*order.shape, *self._x.shape[1:])
         ys = self._onehot.index_select(0, flat).reshape(*order.shape, self.num_classes)
         self._base.train()
-        with _num_threads(self.threads):
+        with num_threads(self.threads):
             for start in range(0, self.n, self.batch_size):
                 stop = start + self.batch_size
                 self.optimizer.zero_grad()
@@ -248,7 +233,7 @@ class Chains:
     def snapshot(self) -> Snapshot:
         """Weights, full gradients and full losses of every chain (all N examples)."""
         params = {k: v.detach() for k, v in self.params.items()}
-        with _num_threads(self.threads):
+        with num_threads(self.threads):
             grads, loss = self._full_gradient(params, training=True)
             eval_grads, eval_loss = self._full_gradient(params, training=False)
         return Snapshot(weights=self.flat(params).cpu().numpy(),

@@ -10,11 +10,13 @@ environment variable ``SGDLAB_PROFILE=full``.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Literal
 
 import torch
 
-__all__ = ["PROFILES", "pick", "profile"]
+__all__ = ["PROFILES", "num_threads", "pick", "profile"]
 
 Profile = Literal["cpu", "full"]
 #: The scales :func:`profile` knows.
@@ -75,3 +77,20 @@ def profile(name: str | None = None) -> Profile:
     if name not in PROFILES:
         raise ValueError(f"profile must be one of {PROFILES}, got {name!r}")
     return name
+
+
+@contextmanager
+def num_threads(threads: int | None) -> Iterator[None]:
+    """Run the block with ``threads`` torch CPU threads (unchanged when None), then restore.
+
+    On a shared CPU, extra threads of small operations spin rather than work.
+    """
+    if threads is None:
+        yield
+        return
+    before = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
