@@ -28,6 +28,8 @@ Modules, one idea each:
 - :mod:`~sgdlab.core.logistic`: logistic regression with per-example gradients.
 - :mod:`~sgdlab.core.timeseries`: states recorded at a sequence of times, the result of
   every simulation above.
+- :mod:`~sgdlab.core.fdr`: Yaida's fluctuation-dissipation relation FDR1 for SGD with
+  momentum, exact on a quadratic, and its terms along simulated chains.
 - :mod:`~sgdlab.core.plotting`: drawing helpers (Figs. 1-4) and Markdown tables shared by
   chapters and explorers.
 
@@ -40,6 +42,7 @@ from types import ModuleType
 __all__ = ["critical", "density", "dynamics", "fokker_planck", "grid", "jko", "landscapes",
            "linear", "logistic", "minibatch", "modes", "plotting", "sde", "sgd", "timeseries"]
 __all__ += ["state_dependent", "stream"]
+__all__ += ["fdr"]
 
 
 def __getattr__(name: str) -> ModuleType:

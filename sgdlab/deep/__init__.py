@@ -24,6 +24,8 @@ Modules, one idea each:
 - :mod:`~sgdlab.deep.runs`: long SGD runs on disk, one snapshot per epoch, resumable (Fig. 3).
 - :mod:`~sgdlab.deep.brownian`: is a trajectory Brownian? Spectra and autocorrelations
   against white-noise and Brownian baselines (Remarks 17-18).
+- :mod:`~sgdlab.deep.fdr`: both sides of Yaida's FDR1 measured at every step of chains of a
+  network, tensor by tensor, as a test of stationarity.
 
 Modules are imported on first use: ``import sgdlab.deep`` does not import torch.
 """
@@ -33,6 +35,7 @@ from types import ModuleType
 
 __all__ = ["brownian", "chains", "data", "device", "diffusion", "eigensolvers", "eigenspectrum",
            "gradients", "models", "runs", "spectra", "train"]
+__all__ += ["fdr"]
 
 
 def __getattr__(name: str) -> ModuleType:

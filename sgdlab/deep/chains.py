@@ -32,7 +32,7 @@ and timed against.
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -195,8 +195,14 @@ class Chains:
         # log-sum-exp minus the true class's logit: faster here than log_softmax
         return (torch.logsumexp(logits, dim=-1).sum() - (logits * onehot).sum()) / len(x)
 
-    def train_epoch(self, lr: float) -> None:
-        """One epoch of SGD for every chain at learning rate ``lr``, each in its own data order."""
+    def train_epoch(self, lr: float, observe: Callable[[Chains], None] | None = None) -> None:
+        """One epoch of SGD for every chain at learning rate ``lr``, each in its own data order.
+
+        ``observe(self)``, when given, is called at every step between the gradients and
+        the update: the mini-batch gradients are in the ``.grad`` of :attr:`params`, the
+        momentum before the update in :attr:`optimizer`'s state (e.g.
+        :func:`sgdlab.deep.fdr.step_terms`).
+        """
         lr = check.positive_scalar("lr", lr)
         for group in self.optimizer.param_groups:
             group["lr"] = lr
@@ -210,6 +216,8 @@ class Chains:
                 self.optimizer.zero_grad()
                 self._train_loss(self.params, self.buffers, xs[:, start:stop],
                                  ys[:, start:stop]).sum().backward()
+                if observe is not None:
+                    observe(self)
                 self.optimizer.step()
 
     def flat(self, tensors: dict[str, torch.Tensor]) -> torch.Tensor:
