@@ -218,21 +218,20 @@ def simulate_fdr1(quadratic: CentredQuadratic, eta: float, b: int, n_steps: int,
     v = np.zeros_like(x)
     batches = sample_batches(len(quadratic.centres), b, (n_steps, n_chains), True,
                              np.random.default_rng(rng))
-    out = np.empty((3, n_steps, n_chains))
+    out = np.empty((4, n_steps, n_chains))                 # x.g, |g|^2, v.g, |v|^2
     y_sq = np.empty((n_steps + 1, n_chains))
     y_sq[0] = np.sum(x * x, axis=1)
     for k, idx in enumerate(batches):
         g = quadratic.batch_grad(x, idx)
-        out[:, k] = np.sum(x * g, axis=1), np.sum(g * g, axis=1), np.sum(v * g, axis=1)
-        rhs_k = fdr1_rhs(out[1, k], out[2, k], np.sum(v * v, axis=1), eta, mu, nesterov)
-        out[1, k] = rhs_k
+        out[:, k] = np.einsum("ncd,ncd->nc", [x, g, v, v], [g, g, g, v])
         v = mu * v + g
         x = x - eta * (g + mu * v if nesterov else v)
         y = x + eta * mu * v if nesterov else x
         y_sq[k + 1] = np.sum(y * y, axis=1)
     if not np.all(np.isfinite(x)):
         raise ValueError("SGD diverged; reduce eta")
-    return FDR1Series(x_dot_g=out[0], rhs=out[1], y_sq=y_sq)
+    return FDR1Series(x_dot_g=out[0], rhs=fdr1_rhs(out[1], out[2], out[3], eta, mu, nesterov),
+                      y_sq=y_sq)
 
 
 def batch_means(series: ArrayLike, n_batches: int = 10) -> tuple[float, float]:
