@@ -61,3 +61,11 @@ def test_sweep_caches_and_round_trips(tmp_path, monkeypatch):
 def test_bad_config():
     with pytest.raises(ValueError, match="RunConfig"):
         measure({"model": "tiny-fc"})
+
+
+def test_sides_sum_the_tensors_and_keep_the_residual():
+    run = measure(CONFIG)
+    (lm, _), (rm, _), (em, es) = run.sides(start=0)
+    assert em == pytest.approx(lm - rm) and es > 0
+    parts = [run.sides([t], start=0)[0][0] for t in run.tensors]
+    assert sum(parts) == pytest.approx(lm)

@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from sgdlab.core.fdr import fdr1_rhs
+from sgdlab.core.fdr import batch_means, fdr1_rhs
 from sgdlab.sweep import sweep
 
 from .chains import Chains
@@ -81,6 +81,24 @@ class FDR1Run:
     lhs: np.ndarray
     rhs: np.ndarray
     sq_norm: np.ndarray
+
+    def sides(self, tensors: Sequence[str] | None = None, start: int | None = None
+              ) -> tuple[tuple[float, float], ...]:
+        """Both sides of FDR1 and their residual over the epochs from ``start`` on.
+
+        Each as (mean, standard error) by :func:`~sgdlab.core.fdr.batch_means` with the
+        epochs of every chain as batches, summed over ``tensors`` (all when None);
+        ``start`` defaults to half-way.
+
+        Returns
+        -------
+        (lhs, rhs, residual) : three (mean, standard error) pairs
+        """
+        cols = (slice(None) if tensors is None else
+                [self.tensors.index(t) for t in tensors])
+        first = len(self.lhs) // 2 if start is None else start
+        lhs, rhs = (a[first:][..., cols].sum(-1) for a in (self.lhs, self.rhs))
+        return tuple(batch_means(x, len(x)) for x in (lhs, rhs, lhs - rhs))
 
     def to_json(self) -> dict[str, Any]:
         """The run as a JSON object (:func:`sgdlab.sweep.sweep`'s results)."""
