@@ -36,6 +36,8 @@ Modules, one idea each:
   every simulation above.
 - :mod:`~sgdlab.core.anomalous`: the mean squared displacement of a run, its exponent and
   the Ornstein-Uhlenbeck closed form (Kunin et al., Part V).
+- :mod:`~sgdlab.core.fdr`: Yaida's fluctuation-dissipation relation FDR1 for SGD with
+  momentum, exact on a quadratic, and its terms along simulated chains.
 - :mod:`~sgdlab.core.plotting`: drawing helpers (Figs. 1-4) and Markdown tables shared by
   chapters and explorers.
 
@@ -45,9 +47,10 @@ Modules are imported on first use: ``import sgdlab.core`` is cheap.
 import importlib
 from types import ModuleType
 
-__all__ = ["anomalous", "critical", "density", "dynamics", "fokker_planck", "gradient_noise",
-           "grid", "inference", "jko", "landscapes", "linear", "logistic", "minibatch", "modes",
-           "plotting", "sde", "sgd", "state_dependent", "stream", "tail_index", "timeseries"]
+__all__ = ["anomalous", "critical", "density", "dynamics", "fdr", "fokker_planck",
+           "gradient_noise", "grid", "inference", "jko", "landscapes", "linear", "logistic",
+           "minibatch", "modes", "plotting", "sde", "sgd", "state_dependent", "stream",
+           "tail_index", "timeseries"]
 
 
 def __getattr__(name: str) -> ModuleType:

@@ -33,6 +33,8 @@ Modules, one idea each:
 
 - :mod:`~sgdlab.deep.displacement`: how far a long run moves, its mean squared
   displacement against Brownian and Ornstein-Uhlenbeck controls (Kunin et al., Part V).
+- :mod:`~sgdlab.deep.fdr`: both sides of Yaida's FDR1 measured at every step of chains of a
+  network, tensor by tensor, as a test of stationarity.
 
 Modules are imported on first use: ``import sgdlab.deep`` does not import torch.
 """
@@ -41,7 +43,7 @@ import importlib
 from types import ModuleType
 
 __all__ = ["brownian", "chains", "closed_form", "data", "device", "diffusion", "displacement",
-           "eigensolvers", "eigenspectrum", "gradients", "models", "noise_tails", "runs",
+           "eigensolvers", "eigenspectrum", "fdr", "gradients", "models", "noise_tails", "runs",
            "sample_size", "spectra", "train"]
 
 

@@ -37,7 +37,7 @@ products and the written-out backward pass of
 from __future__ import annotations
 
 import copy
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -199,8 +199,14 @@ class Chains:
         # log-sum-exp minus the true class's logit: faster here than log_softmax
         return (torch.logsumexp(logits, dim=-1).sum() - (logits * onehot).sum()) / len(x)
 
-    def train_epoch(self, lr: float) -> None:
-        """One epoch of SGD for every chain at learning rate ``lr``, each in its own data order."""
+    def train_epoch(self, lr: float, observe: Callable[[Chains], None] | None = None) -> None:
+        """One epoch of SGD for every chain at learning rate ``lr``, each in its own data order.
+
+        ``observe(self)``, when given, is called at every step between the gradients and
+        the update: the mini-batch gradients are in the ``.grad`` of :attr:`params`, the
+        momentum before the update in :attr:`optimizer`'s state (e.g.
+        :func:`sgdlab.deep.fdr.step_terms`).
+        """
         lr = check.positive_scalar("lr", lr)
         for group in self.optimizer.param_groups:
             group["lr"] = lr
@@ -224,6 +230,8 @@ class Chains:
                         training=True, update=True)
                     for key, p in self.params.items():
                         p.grad = grads[key]
+                if observe is not None:
+                    observe(self)
                 self.optimizer.step()
 
     def flat(self, tensors: dict[str, torch.Tensor]) -> torch.Tensor:
