@@ -25,6 +25,7 @@ from sgdlab.core import alignment as al
 from sgdlab.storage import config_key, runs_root
 
 from . import data, models, train
+from .chains import _num_threads
 from .curvature import gauss_newton, loss_hessian
 from .device import pick
 from .diffusion import dense_diffusion
@@ -89,8 +90,13 @@ def measure(config: Mapping[str, Any]) -> dict[str, Any]:
         one); ``overlap_hd``, ``overlap_gd``, ``overlap_hg``; ``top_h``,
         ``top_d`` (leading eigenvalues).
     """
-    name = config["model"]
     dev = pick()
+    with _num_threads(1 if dev.type == "cpu" else None):   # tiny-fc stalls on spinning threads
+        return _measure(config, dev)
+
+
+def _measure(config: Mapping[str, Any], dev: torch.device) -> dict[str, Any]:
+    name = config["model"]
     x, y = data.load(models.spec(name).dataset, device=dev)
     net = _network(config, x, y).to(dev)
     xs, ys = x[: int(config["n"])], y[: int(config["n"])]
