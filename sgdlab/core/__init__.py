@@ -28,6 +28,10 @@ Modules, one idea each:
 - :mod:`~sgdlab.core.logistic`: logistic regression with per-example gradients.
 - :mod:`~sgdlab.core.timeseries`: states recorded at a sequence of times, the result of
   every simulation above.
+- :mod:`~sgdlab.core.alignment`: how a diffusion matrix lines up with a Hessian (cosines,
+  Tr(HD), top eigenspaces) and the values of random directions (Part V).
+- :mod:`~sgdlab.core.escape`: escape from a well under noise aligned with the Hessian:
+  exact passage times, Kramers' formula, simulation (Part V).
 - :mod:`~sgdlab.core.plotting`: drawing helpers (Figs. 1-4) and Markdown tables shared by
   chapters and explorers.
 
@@ -40,6 +44,7 @@ from types import ModuleType
 __all__ = ["critical", "density", "dynamics", "fokker_planck", "grid", "jko", "landscapes",
            "linear", "logistic", "minibatch", "modes", "plotting", "sde", "sgd", "timeseries"]
 __all__ += ["state_dependent", "stream"]
+__all__ += ["alignment", "escape"]
 
 
 def __getattr__(name: str) -> ModuleType:

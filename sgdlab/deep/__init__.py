@@ -24,6 +24,9 @@ Modules, one idea each:
 - :mod:`~sgdlab.deep.runs`: long SGD runs on disk, one snapshot per epoch, resumable (Fig. 3).
 - :mod:`~sgdlab.deep.brownian`: is a trajectory Brownian? Spectra and autocorrelations
   against white-noise and Brownian baselines (Remarks 17-18).
+- :mod:`~sgdlab.deep.curvature`: the exact Hessian and Gauss-Newton matrix of a small
+  network (Part V).
+- :mod:`~sgdlab.deep.noise_curvature`: D against H and G during training (Part V).
 
 Modules are imported on first use: ``import sgdlab.deep`` does not import torch.
 """
@@ -33,6 +36,7 @@ from types import ModuleType
 
 __all__ = ["brownian", "chains", "data", "device", "diffusion", "eigensolvers", "eigenspectrum",
            "gradients", "models", "runs", "spectra", "train"]
+__all__ += ["curvature", "noise_curvature"]
 
 
 def __getattr__(name: str) -> ModuleType:
