@@ -38,6 +38,10 @@ Modules, one idea each:
   the Ornstein-Uhlenbeck closed form (Kunin et al., Part V).
 - :mod:`~sgdlab.core.fdr`: Yaida's fluctuation-dissipation relation FDR1 for SGD with
   momentum, exact on a quadratic, and its terms along simulated chains.
+- :mod:`~sgdlab.core.alignment`: how a diffusion matrix lines up with a Hessian (cosines,
+  Tr(HD), top eigenspaces) and the values of random directions (Part V).
+- :mod:`~sgdlab.core.escape`: escape from a well under noise aligned with the Hessian:
+  exact passage times, Kramers' formula, simulation (Part V).
 - :mod:`~sgdlab.core.plotting`: drawing helpers (Figs. 1-4) and Markdown tables shared by
   chapters and explorers.
 
@@ -47,9 +51,9 @@ Modules are imported on first use: ``import sgdlab.core`` is cheap.
 import importlib
 from types import ModuleType
 
-__all__ = ["anomalous", "critical", "density", "dynamics", "fdr", "fokker_planck",
-           "gradient_noise", "grid", "inference", "jko", "landscapes", "linear", "logistic",
-           "minibatch", "modes", "plotting", "sde", "sgd", "state_dependent", "stream",
+__all__ = ["alignment", "anomalous", "critical", "density", "dynamics", "escape", "fdr",
+           "fokker_planck", "gradient_noise", "grid", "inference", "jko", "landscapes", "linear",
+           "logistic", "minibatch", "modes", "plotting", "sde", "sgd", "state_dependent", "stream",
            "tail_index", "timeseries"]
 
 

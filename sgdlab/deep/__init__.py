@@ -35,6 +35,9 @@ Modules, one idea each:
   displacement against Brownian and Ornstein-Uhlenbeck controls (Kunin et al., Part V).
 - :mod:`~sgdlab.deep.fdr`: both sides of Yaida's FDR1 measured at every step of chains of a
   network, tensor by tensor, as a test of stationarity.
+- :mod:`~sgdlab.deep.curvature`: the exact Hessian and Gauss-Newton matrix of a small
+  network (Part V).
+- :mod:`~sgdlab.deep.noise_curvature`: D against H and G during training (Part V).
 
 Modules are imported on first use: ``import sgdlab.deep`` does not import torch.
 """
@@ -42,9 +45,9 @@ Modules are imported on first use: ``import sgdlab.deep`` does not import torch.
 import importlib
 from types import ModuleType
 
-__all__ = ["brownian", "chains", "closed_form", "data", "device", "diffusion", "displacement",
-           "eigensolvers", "eigenspectrum", "fdr", "gradients", "models", "noise_tails", "runs",
-           "sample_size", "spectra", "train"]
+__all__ = ["brownian", "chains", "closed_form", "curvature", "data", "device", "diffusion",
+           "displacement", "eigensolvers", "eigenspectrum", "fdr", "gradients", "models",
+           "noise_curvature", "noise_tails", "runs", "sample_size", "spectra", "train"]
 
 
 def __getattr__(name: str) -> ModuleType:
