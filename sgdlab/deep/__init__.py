@@ -17,6 +17,8 @@ Modules, one idea each:
   statistics of it (footnote 1, eq. 14, Remark 16); NumPy only.
 - :mod:`~sgdlab.deep.diffusion`: the diffusion matrix D(x) of a network (eq. 2) and its
   eigenspectrum, exact and fast.
+- :mod:`~sgdlab.deep.anatomy`: D(x) taken apart: its blocks, BatchNorm's directions in
+  evaluation and training mode, its between-class part, its eigenspaces.
 - :mod:`~sgdlab.deep.spectra`: the experiment of Figs. 1-2, the spectrum of D along
   training, kept on disk.
 - :mod:`~sgdlab.deep.chains`: independent SGD chains of one network, trained at once
@@ -31,8 +33,8 @@ Modules are imported on first use: ``import sgdlab.deep`` does not import torch.
 import importlib
 from types import ModuleType
 
-__all__ = ["brownian", "chains", "data", "device", "diffusion", "eigensolvers", "eigenspectrum",
-           "gradients", "models", "runs", "spectra", "train"]
+__all__ = ["anatomy", "brownian", "chains", "data", "device", "diffusion", "eigensolvers",
+           "eigenspectrum", "gradients", "models", "runs", "spectra", "train"]
 
 
 def __getattr__(name: str) -> ModuleType:
