@@ -206,3 +206,21 @@ def test_bad_inputs_raise():
     with pytest.raises(ValueError, match="eigenvalues"):
         eigenspectrum.numerical_rank(np.array([]), 3)
 
+
+
+@pytest.mark.parametrize("n", [40, 400])       # N < d: the N x N Gram; N > d: D itself
+def test_gram_eigenvalues_and_top_eigenvectors_are_those_of_d(n):
+    rng = np.random.default_rng(3)
+    g = rng.normal(size=(n, 6)) @ rng.normal(size=(6, 120)) + 0.01 * rng.normal(size=(n, 120))
+    dense = diffusion.dense_diffusion(g, device="cpu").numpy()
+    exact = np.linalg.eigvalsh(dense)[::-1]
+    gram = diffusion.gram_eigenvalues(g, device="cpu")
+    m = min(n, 120)
+    assert gram.shape == (m,)
+    np.testing.assert_allclose(gram, exact[:m], rtol=0, atol=1e-10 * exact[0])
+    values, vectors = diffusion.top_eigenvectors(g, 5, device="cpu")
+    np.testing.assert_allclose(values, exact[:5], rtol=1e-10)
+    np.testing.assert_allclose(dense @ vectors, vectors * values, atol=1e-10 * exact[0])
+    np.testing.assert_allclose(vectors.T @ vectors, np.eye(5), atol=1e-10)
+    with pytest.raises(ValueError, match="positive eigenvalues"):
+        diffusion.top_eigenvectors(np.ones((4, 3)), 1, device="cpu")

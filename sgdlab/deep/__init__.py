@@ -17,6 +17,8 @@ Modules, one idea each:
   statistics of it (footnote 1, eq. 14, Remark 16); NumPy only.
 - :mod:`~sgdlab.deep.diffusion`: the diffusion matrix D(x) of a network (eq. 2) and its
   eigenspectrum, exact and fast.
+- :mod:`~sgdlab.deep.anatomy`: D(x) taken apart: its blocks, BatchNorm's directions in
+  evaluation and training mode, its between-class part, its eigenspaces.
 - :mod:`~sgdlab.deep.spectra`: the experiment of Figs. 1-2, the spectrum of D along
   training, kept on disk.
 - :mod:`~sgdlab.deep.sample_size`: the spectrum of D against the number of examples it
@@ -45,9 +47,9 @@ Modules are imported on first use: ``import sgdlab.deep`` does not import torch.
 import importlib
 from types import ModuleType
 
-__all__ = ["brownian", "chains", "closed_form", "curvature", "data", "device", "diffusion",
-           "displacement", "eigensolvers", "eigenspectrum", "fdr", "gradients", "models",
-           "noise_curvature", "noise_tails", "runs", "sample_size", "spectra", "train"]
+__all__ = ["anatomy", "brownian", "chains", "closed_form", "curvature", "data", "device",
+           "diffusion", "displacement", "eigensolvers", "eigenspectrum", "fdr", "gradients",
+           "models", "noise_curvature", "noise_tails", "runs", "sample_size", "spectra", "train"]
 
 
 def __getattr__(name: str) -> ModuleType:

@@ -50,7 +50,8 @@ from .eigenspectrum import Moments, Spectrum
 from .gradients import BLOCK_ROWS, CHUNK_BYTES, Gradients, from_array, from_model
 
 __all__ = ["EXACT_MAX_D", "METHODS", "Method", "dense_diffusion", "exact_eigenvalues",
-           "spectrum", "spectrum_of", "top_eigenvalues", "trace_moments", "trace_moments_of"]
+           "gram_eigenvalues", "spectrum", "spectrum_of", "top_eigenvalues", "top_eigenvectors",
+           "trace_moments", "trace_moments_of"]
 
 Method = Literal["fast", "exact"]
 METHODS: tuple[Method, ...] = ("fast", "exact")
@@ -71,6 +72,20 @@ def _dense(grads: Gradients) -> torch.Tensor:
         out.addmm_(dev.T, dev)
     out /= grads.n
     return 0.5 * (out + out.T)
+
+
+def _small_gram(grads: Gradients) -> tuple[torch.Tensor, torch.Tensor | None]:
+    r"""The smaller of D and :math:`K = \frac1N G_c G_c^\top`, dense float64, and :math:`G_c`.
+
+    D (``d x d``, :func:`_dense`) when ``d <= N``, with ``None``; else K (``N x N``)
+    and the float64 centred gradients :math:`G_c` that map K's eigenvectors to D's.
+    The two have the same non-zero eigenvalues.
+    """
+    if grads.d <= grads.n:
+        return _dense(grads), None
+    centred = torch.cat([part.to(torch.float64) for part in grads.blocks()]) - grads.mean
+    gram = centred @ centred.T / grads.n
+    return 0.5 * (gram + gram.T), centred
 
 
 def _apply(grads: Gradients, block: torch.Tensor) -> torch.Tensor:
@@ -221,6 +236,76 @@ def top_eigenvalues(grads: torch.Tensor | NDArray[np.floating], *, block: int = 
         approximate the largest eigenvalues of D, the others are lower bounds.
     """
     return _fast(from_array(grads, pick(device)), block, tol, seed)
+
+
+def gram_eigenvalues(grads: torch.Tensor | NDArray[np.floating], *,
+                     device: str | torch.device | None = None) -> NDArray[np.float64]:
+    r"""The ``min(N, d)`` largest eigenvalues of D(x) (eq. 2), descending, dense in float64.
+
+    From the smaller of D and the Gram matrix :math:`\frac1N G_c G_c^\top` of the
+    centred gradients, which have the same non-zero eigenvalues: :math:`O(N d
+    \min(N, d))` work, the cheap exact path for a wide block of D's columns
+    (the other ``d - N`` eigenvalues are zero).
+
+    Parameters
+    ----------
+    grads : torch.Tensor or ndarray, shape (N, d)
+    device : str or torch.device, optional
+
+    Examples
+    --------
+    >>> g = np.array([[1.0, 0.0, 0.0, 0.0], [-1.0, 0.0, 0.0, 0.0], [0.0, 0.0, 0.0, 0.0]])
+    >>> [round(float(v), 6) + 0.0 for v in gram_eigenvalues(g, device="cpu")]
+    [0.666667, 0.0, 0.0]
+    """
+    return dense_eigenvalues(_small_gram(from_array(grads, pick(device)))[0])
+
+
+def top_eigenvectors(grads: torch.Tensor | NDArray[np.floating], k: int, *,
+                     device: str | torch.device | None = None
+                     ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    r"""The ``k`` largest eigenvalues of D(x) (eq. 2) and orthonormal eigenvectors.
+
+    :func:`torch.linalg.eigh` of the smaller of D and
+    :math:`K = \frac1N G_c G_c^\top` (:func:`gram_eigenvalues`); an eigenvector
+    :math:`v` of K with eigenvalue :math:`\lambda > 0` gives the unit
+    eigenvector :math:`G_c^\top v / \sqrt{N\lambda}` of D.
+
+    Parameters
+    ----------
+    grads : torch.Tensor or ndarray, shape (N, d)
+    k : int
+        Number of eigenpairs, at most the number of positive eigenvalues.
+    device : str or torch.device, optional
+
+    Returns
+    -------
+    eigenvalues : ndarray, shape (k,)
+        Descending.
+    vectors : ndarray, shape (d, k)
+        Column ``i`` is the eigenvector of ``eigenvalues[i]``.
+
+    Raises
+    ------
+    ValueError
+        If ``k`` is not a positive integer or exceeds the positive eigenvalues.
+
+    Examples
+    --------
+    >>> g = np.array([[2.0, 0.0], [-2.0, 0.0], [0.0, 1.0], [0.0, -1.0]])
+    >>> values, vectors = top_eigenvectors(g, 1, device="cpu")
+    >>> float(values[0]), np.abs(vectors[:, 0]).tolist()
+    (2.0, [1.0, 0.0])
+    """
+    k = check.positive_int("k", k)
+    matrix, centred = _small_gram(from_array(grads, pick(device)))
+    values, vectors = torch.linalg.eigh(matrix)
+    values, vectors = values.flip(0)[:k], vectors.flip(1)[:, :k]
+    if k > values.numel() or not bool((values > 0).all()):
+        raise ValueError(f"k = {k} exceeds the positive eigenvalues of D")
+    if centred is not None:
+        vectors = centred.T @ vectors / torch.sqrt(centred.shape[0] * values)
+    return values.cpu().numpy(), vectors.cpu().numpy()
 
 
 def _method(method: str) -> Method:
