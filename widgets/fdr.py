@@ -130,8 +130,8 @@ class FDRExplorer(Explorer):
 
     Notes
     -----
-    The static fallback of the built book holds frames over :data:`STATIC_ETAS`
-    and :data:`MOMENTA` at the current update.
+    The static fallback of the built book holds frames over ``STATIC_ETAS``
+    and ``MOMENTA`` at the current update.
     """
 
     def __init__(self, eta: float = 0.1, momentum: float = 0.9, nesterov: bool = True, *,

@@ -41,7 +41,7 @@ __all__ = ["Kind", "bayesian_linear_regression", "frozen_noise", "modified_drift
            "principal_components", "sde_moments", "sgd_moments", "stationary_covariance",
            "weak_error"]
 
-#: Which equation gives the stationary covariance: the exact recursion of SGD,
+#: The equation that gives the stationary covariance, the exact recursion of SGD,
 #: the first-order SDE (Lemma 2) or Li, Tai and E's second-order modified equation.
 Kind = Literal["discrete", "continuous", "modified"]
 _KINDS = ("discrete", "continuous", "modified")

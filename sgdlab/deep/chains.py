@@ -203,8 +203,8 @@ class Chains:
         """One epoch of SGD for every chain at learning rate ``lr``, each in its own data order.
 
         ``observe(self)``, when given, is called at every step between the gradients and
-        the update: the mini-batch gradients are in the ``.grad`` of :attr:`params`, the
-        momentum before the update in :attr:`optimizer`'s state (e.g.
+        the update: the mini-batch gradients are in the ``.grad`` of ``params``, the
+        momentum before the update in ``optimizer``'s state (e.g.
         :func:`sgdlab.deep.fdr.step_terms`).
         """
         lr = check.positive_scalar("lr", lr)

@@ -1,6 +1,6 @@
 """Is the mini-batch noise of a course network Gaussian? The grid of Part V's tail-index chapter.
 
-tiny-fc on the shipped 7x7 MNIST digits 0-4 (:func:`sgdlab.deep.data.load`
+tiny-fc on the shipped 7x7 MNIST digits 0-4 (:func:`sgdlab.deep.data.registry.load`
 ``"mnist7-04"``), at initialisation and after a short training
 (:func:`sgdlab.deep.train.fit`, kept under :func:`sgdlab.storage.runs_root`).  At each
 instant the per-example gradients of every training example
@@ -43,13 +43,13 @@ __all__ = ["BATCH_SIZES", "DATA", "ESTIMATORS", "INSTANTS", "MODEL", "SCALES", "
 
 #: The network and its data set.
 MODEL, DATA = "tiny-fc", "mnist7-04"
-#: Where the noise is measured: the initial weights, and after training.
+#: Where the noise is measured, at the initial weights and after training.
 INSTANTS = ("init", "trained")
 #: The batch sizes of the grid.
 BATCH_SIZES = tuple(2**k for k in range(10))
 #: The three ways of feeding the estimator (:mod:`sgdlab.core.tail_index`).
 ESTIMATORS = ("pooled", "coordinates", "projections")
-#: What goes through the estimators: the noise, N(0, D/b), N(0, diag(D)/b).
+#: What goes through the estimators, the noise, N(0, D/b) or N(0, diag(D)/b).
 SOURCES = ("noise", "gaussian", "diagonal")
 
 
