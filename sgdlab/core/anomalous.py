@@ -30,7 +30,7 @@ def log_lags(n: int, n_lags: int = 30, first: int = 1) -> NDArray[np.intp]:
     Examples
     --------
     >>> log_lags(1000, 4).tolist()
-    [1, 10, 99, 999]
+    [1, 10, 100, 999]
     """
     n = check.positive_int("n", n)
     first = check.positive_int("first", first)
