@@ -21,21 +21,28 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 
+from sgdlab.core.inference import bayesian_linear_regression
 from sgdlab.core.landscapes import double_well
 from sgdlab.core.plotting import draw_flow
 from sgdlab.core.sgd import covariance_ellipse, simulate
-from sgdlab.deep import spectra
+from sgdlab.deep import noise_tails, spectra
 from sgdlab.deep.runs import CONFIGS, RunConfig, record
 from widgets import (
     anisotropy_explorer,
     double_well_explorer,
+    escape_explorer,
+    fdr_explorer,
     local_entropy_explorer,
+    noise_tails_explorer,
+    posterior_explorer,
+    rotation_explorer,
     sgd_noise_explorer,
     spectrum_explorer,
     trajectory_explorer,
 )
 from widgets import double_well as dw
 from widgets import sgd_noise as sn
+from widgets.fdr import ETA_RANGE
 
 
 def double_well_baseline(lam: float) -> None:
@@ -79,6 +86,18 @@ def chapter_spectra() -> dict:
             for p in ("small-lenet", "small-fc")}
 
 
+def regression():
+    """A 2-D Bayesian linear regression of 60 examples, as the posterior explorer's tests use."""
+    rng = np.random.default_rng(1)
+    a = rng.normal(size=(60, 2)) * np.array([1.0, 0.6])
+    return bayesian_linear_regression(a, a @ [1.0, 0.5] + rng.normal(size=60))
+
+
+REGRESSION = regression()
+#: The posterior explorer's stability limit 2 / lambda_max.
+ETA_LIMIT = 2.0 / np.linalg.eigvalsh(REGRESSION.hessian)[-1]
+
+
 # explorer: (factory, sweeps of its controls, (baseline, the control it redraws for))
 EXPLORERS: dict[str, tuple[Callable, dict, tuple[Callable, str] | None]] = {
     "double well": (double_well_explorer, {
@@ -110,6 +129,29 @@ EXPLORERS: dict[str, tuple[Callable, dict, tuple[Callable, str] | None]] = {
         "weight": np.arange(0, 900, 60),
         "max_lag": np.arange(20, 500, 40),
         "chain": [1, 0] * 4,
+    }, None),
+    "fdr": (fdr_explorer, {
+        "eta": np.geomspace(*ETA_RANGE, 15),
+        "momentum": np.round(np.arange(0.0, 0.91, 0.1), 2),
+        "nesterov": [False, True] * 4,
+    }, None),
+    "noise tails": (lambda: noise_tails_explorer(noise_tails.run("cpu")), {
+        "b": list(noise_tails.BATCH_SIZES),
+        "estimator": [1, 2, 0] * 3,
+        "instant": ["init", "trained"] * 3,
+    }, None),
+    "rotation": (rotation_explorer, {
+        "angle": np.arange(0.0, 90.1, 5.0),
+        "momentum": np.round(np.arange(0.0, 0.951, 0.05), 2),
+    }, None),
+    "posterior": (lambda: posterior_explorer(REGRESSION), {
+        "eta": ETA_LIMIT * np.geomspace(1e-3, 0.99, 15),
+        "b": np.arange(1, 61, 4),
+    }, None),
+    "escape": (escape_explorer, {
+        "alignment": np.round(np.arange(0.0, 1.001, 0.05), 2),
+        "beta_inv": np.geomspace(0.25, 2.0, 15),
+        "width": np.round(np.arange(0.5, 2.001, 0.1), 2),
     }, None),
 }
 

@@ -55,3 +55,20 @@ def test_escape_times_of_a_shallow_well_match_the_exact_mean():
     with pytest.raises(ValueError, match="not absorbed"):
         escape.escape_times(well.grad_f, [-1.0, 0.0], lambda x: x[:, 0] >= 1.0, 1e-3, 10,
                             max_steps=5, rng=0)
+
+
+def test_passage_times_temperatures_and_bad_input():
+    out = escape.passage_times([0.8, 1.4], 1.0, 0.5, n=4_001)
+    curv = 8.0 / np.array([0.8, 1.4]) ** 2
+    # eq. (eq-nc-kramers) of the chapter: eps = beta^-1 2 V''(a) / (V''(a) + k) for D ∝ H
+    np.testing.assert_allclose(out["curvature"], curv, rtol=1e-14)
+    np.testing.assert_allclose(out["eps"], 0.5 * 2 * curv / (curv + 8.0), rtol=1e-14)
+    well = escape.EscapeWell(1.4)
+    assert out["exact"][1] == pytest.approx(
+        escape.mean_first_passage(well.potential, -1.4, 1.4, out["eps"][1], -4.2), rel=1e-10)
+    with pytest.raises(ValueError, match="widths"):
+        escape.passage_times([], 0.0, 1.0)
+    with pytest.raises(ValueError, match="width"):
+        escape.passage_times([-1.0], 0.0, 1.0)
+    with pytest.raises(ValueError, match="beta_inv"):
+        escape.passage_times([1.0], 0.0, -1.0)

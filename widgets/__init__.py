@@ -25,6 +25,7 @@ _MIN_IPYWIDGETS = (7, 6)
 _MODULE = {
     "AnisotropyExplorer": "anisotropy", "anisotropy_explorer": "anisotropy",
     "DoubleWellExplorer": "double_well", "double_well_explorer": "double_well",
+    "EscapeExplorer": "escape", "escape_explorer": "escape",
     "FDRExplorer": "fdr", "fdr_explorer": "fdr",
     "LocalEntropyExplorer": "local_entropy", "local_entropy_explorer": "local_entropy",
     "NoiseTailsExplorer": "noise_tails", "noise_tails_explorer": "noise_tails",

@@ -20,7 +20,7 @@ import ipywidgets as W
 import numpy as np
 from matplotlib.figure import Figure
 
-from sgdlab.book import building
+from sgdlab.book import building, frames_folder
 from widgets._static import BlitCanvas, slider_html
 
 __all__ = ["Explorer", "Scene", "StaticSweep"]
@@ -117,6 +117,8 @@ class Explorer(W.VBox):
         One HTML slider per sweep, over every combination of their values.  Each frame
         is computed once per explorer: a second display reuses it.
         """
+        # in a build each frame is re-encoded as WebP: the fastest PNG level loses nothing
+        level = 9 if frames_folder() is None else 1
         frames = []
         for combination in itertools.product(*(sweep.values for sweep in self._static)):
             values = self.values(**{sweep.slider: value for sweep, value
@@ -124,7 +126,7 @@ class Explorer(W.VBox):
             key = tuple(values.items())
             if key not in self._static_frames:
                 self._scene.update(self.compute(values))
-                self._static_frames[key] = self._scene.canvas.png(compress_level=9)
+                self._static_frames[key] = self._scene.canvas.png(compress_level=level)
             frames.append(self._static_frames[key])
         self._scene.update(self.frame)
         initial = [int(np.argmin(np.abs(np.asarray(sweep.values, dtype=float)

@@ -13,7 +13,8 @@ does.  Its mean passage time from one minimum to the other is
   :math:`2\pi e^{\Delta V/\varepsilon}/\sqrt{V''(a)|V''(b)|}`, in which the
   curvatures enter the prefactor only;
 
-and :func:`escape_times` simulates it with many paths at once.
+:func:`passage_times` gives both over a range of widths, and
+:func:`escape_times` simulates the passage with many paths at once.
 :func:`aligned_noise` makes the D's to compare: isotropic, proportional to the
 Hessian at the minimum (the approximation :math:`D \approx H` near a minimum of
 Zhu et al. 2019 and Xie et al. 2021), and mixtures, all of the same trace.
@@ -38,7 +39,7 @@ from sgdlab import _validation as check
 from sgdlab._typing import Array
 
 __all__ = ["EscapeWell", "aligned_noise", "escape_point", "escape_times", "kramers_time",
-           "mean_first_passage"]
+           "mean_first_passage", "passage_times"]
 
 
 @dataclass(frozen=True)
@@ -272,6 +273,55 @@ def escape_times(grad_f: Callable[[Array], ArrayLike], x0: ArrayLike,
                      "steps; raise max_steps")
 
 
+def passage_times(widths: ArrayLike, alignment: float, beta_inv: float, *,
+                  n: int = 40_001) -> dict[str, Array]:
+    r"""Exact and Kramers mean escape times from the left minimum of :class:`EscapeWell`'s.
+
+    For each width w, the well ``EscapeWell(w)`` with the noise
+    :func:`aligned_noise` of its Hessian at the minimum, of trace 2: the
+    temperature :math:`\varepsilon = \beta^{-1}D_{11}` along :math:`x_1`
+    (eq. 3), the mean passage time from :math:`-w` to :math:`w` by
+    :func:`mean_first_passage` (reflecting at :math:`-3w`, ``n`` nodes) and
+    Kramers' :func:`kramers_time`.
+
+    Parameters
+    ----------
+    widths : array_like, shape (m,)
+        Positive widths.
+    alignment : float
+        :math:`\alpha \in [0, 1]` of :func:`aligned_noise`.
+    beta_inv : float
+        :math:`\beta^{-1} > 0`.
+    n : int, default 40,001
+        Quadrature nodes of :func:`mean_first_passage`.
+
+    Returns
+    -------
+    dict
+        Arrays of shape (m,): ``eps``, ``curvature`` (:math:`V''(-w)`),
+        ``exact`` and ``kramers``.
+
+    Raises
+    ------
+    ValueError
+        On a width, α or β^{-1} out of range.
+    """
+    ws = np.asarray(widths, dtype=float)
+    if ws.ndim != 1 or ws.size == 0:
+        raise ValueError(f"widths must be a non-empty vector, got shape {ws.shape}")
+    beta_inv = check.positive_scalar("beta_inv", beta_inv)
+    wells = [EscapeWell(float(w)) for w in ws]
+    eps = np.array([beta_inv * aligned_noise(well.hessian_min(), alignment)[0, 0]
+                    for well in wells])
+    return {"eps": eps, "curvature": np.array([well.curvature_min for well in wells]),
+            "exact": np.array([mean_first_passage(well.potential, -well.width, well.width, e,
+                                                  -3.0 * well.width, n)
+                               for well, e in zip(wells, eps, strict=True)]),
+            "kramers": np.array([kramers_time(well.curvature_min, well.curvature_saddle,
+                                              well.barrier, e)
+                                 for well, e in zip(wells, eps, strict=True)])}
+
+
 def escape_point(config: Mapping[str, Any]) -> dict[str, float]:
     r"""Mean escape time from the left minimum of an :class:`EscapeWell`: simulated, exact, Kramers.
 
@@ -291,17 +341,16 @@ def escape_point(config: Mapping[str, Any]) -> dict[str, float]:
     dict
         ``eps``, ``curvature`` (:math:`V''(-w)`), ``mean`` and ``se`` (the
         simulated mean and its standard error), ``exact``
-        (:func:`mean_first_passage`) and ``kramers`` (:func:`kramers_time`).
+        (:func:`mean_first_passage`) and ``kramers`` (:func:`kramers_time`), as
+        :func:`passage_times` gives them.
     """
     well = EscapeWell(float(config["width"]))
-    noise = aligned_noise(well.hessian_min(), float(config["alignment"]))
-    beta_inv = float(config["beta_inv"])
-    eps = beta_inv * float(noise[0, 0])
+    alignment, beta_inv = float(config["alignment"]), float(config["beta_inv"])
     w = well.width
     times = escape_times(well.grad_f, [-w, 0.0], lambda x: x[:, 0] >= w,
                          float(config["step"]) / well.curvature_min, int(config["n_paths"]),
-                         beta_inv=beta_inv, diffusion=noise, rng=int(config["seed"]))
-    return {"eps": eps, "curvature": well.curvature_min, "mean": float(times.mean()),
-            "se": float(times.std(ddof=1) / math.sqrt(times.size)),
-            "exact": mean_first_passage(well.potential, -w, w, eps, -3.0 * w),
-            "kramers": kramers_time(well.curvature_min, well.curvature_saddle, well.barrier, eps)}
+                         beta_inv=beta_inv, diffusion=aligned_noise(well.hessian_min(), alignment),
+                         rng=int(config["seed"]))
+    exact = {key: float(value[0]) for key, value in passage_times([w], alignment, beta_inv).items()}
+    return exact | {"mean": float(times.mean()),
+                    "se": float(times.std(ddof=1) / math.sqrt(times.size))}
