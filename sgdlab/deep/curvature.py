@@ -29,7 +29,7 @@ from torch import nn
 from torch.func import functional_call, grad, jacrev, vmap
 
 from .device import pick
-from .gradients import _check_data, _check_model, _eval_mode
+from .gradients import check_labelled_data, check_model, eval_mode
 
 __all__ = ["CHUNK", "gauss_newton", "loss_hessian"]
 
@@ -40,7 +40,7 @@ CHUNK = 256
 def _flat_function(model: nn.Module, device: torch.device
                    ) -> tuple[torch.Tensor, Callable[[torch.Tensor, torch.Tensor], torch.Tensor]]:
     """The flat float64 weights of ``model`` and ``logits(w, x)``, the network as their function."""
-    _check_model(model)
+    check_model(model)
     named = dict(model.named_parameters())
     train = {k: p for k, p in named.items() if p.requires_grad}
     frozen = {k: p.detach().to(device, torch.float64) for k, p in named.items()
@@ -63,8 +63,8 @@ def _flat_function(model: nn.Module, device: torch.device
 
 def _prepared(model: nn.Module, x: torch.Tensor, y: torch.Tensor, device: str | torch.device | None
               ) -> tuple[torch.device, torch.Tensor, torch.Tensor]:
-    _check_model(model)
-    _check_data(model, x, y)
+    check_model(model)
+    check_labelled_data(model, x, y)
     dev = pick(device)
     return dev, x.to(dev, torch.float64), y.to(dev)
 
@@ -105,7 +105,7 @@ def loss_hessian(model: nn.Module, x: torch.Tensor, y: torch.Tensor, *,
         return nn.functional.cross_entropy(logits(w, xb), yb, reduction="sum")
 
     out = torch.zeros(flat.numel(), flat.numel(), dtype=torch.float64, device=dev)
-    with _eval_mode(model):
+    with eval_mode(model):
         for start in range(0, len(x), CHUNK):
             out += jacrev(grad(loss))(flat, x[start:start + CHUNK], y[start:start + CHUNK])
     return out / len(x)
@@ -131,7 +131,7 @@ def gauss_newton(model: nn.Module, x: torch.Tensor, y: torch.Tensor, *,
 
     jac = vmap(jacrev(one), in_dims=(None, 0))
     out = torch.zeros(flat.numel(), flat.numel(), dtype=torch.float64, device=dev)
-    with _eval_mode(model), torch.no_grad():
+    with eval_mode(model), torch.no_grad():
         for start in range(0, len(x), CHUNK):
             xb = x[start:start + CHUNK]
             j = jac(flat, xb)                                        # (n, C, d)

@@ -49,9 +49,9 @@ from .eigensolvers import BLOCK, TOL, dense_eigenvalues, krylov_eigenvalues
 from .eigenspectrum import Moments, Spectrum
 from .gradients import BLOCK_ROWS, CHUNK_BYTES, Gradients, from_array, from_model
 
-__all__ = ["EXACT_MAX_D", "METHODS", "Method", "dense_diffusion", "exact_eigenvalues",
-           "gram_eigenvalues", "spectrum", "spectrum_of", "top_eigenvalues", "top_eigenvectors",
-           "trace_moments", "trace_moments_of"]
+__all__ = ["EXACT_MAX_D", "METHODS", "Method", "compact_diffusion", "dense_diffusion",
+           "exact_eigenvalues", "gram_eigenvalues", "spectrum", "spectrum_of", "top_eigenvalues",
+           "top_eigenvectors", "trace_moments", "trace_moments_of"]
 
 Method = Literal["fast", "exact"]
 METHODS: tuple[Method, ...] = ("fast", "exact")
@@ -195,6 +195,27 @@ def dense_diffusion(grads: torch.Tensor | NDArray[np.floating], *,
     return _dense(from_array(grads, pick(device)))
 
 
+def compact_diffusion(grads: torch.Tensor | NDArray[np.floating], *,
+                      device: str | torch.device | None = None) -> torch.Tensor:
+    r"""The smaller of D(x) (eq. 2) and :math:`K = \frac1N G_c G_c^\top`, dense in float64.
+
+    D (:func:`dense_diffusion`) when ``d <= N``; else the ``N x N`` Gram matrix
+    of the centred gradients :math:`G_c`, which has the same non-zero
+    eigenvalues, trace and Frobenius norm as D: :math:`O(N d \min(N, d))` work.
+
+    Parameters
+    ----------
+    grads : torch.Tensor or ndarray, shape (N, d)
+    device : str or torch.device, optional
+
+    Returns
+    -------
+    torch.Tensor, shape (min(N, d), min(N, d)), float64
+        Symmetric positive semi-definite.
+    """
+    return _small_gram(from_array(grads, pick(device)))[0]
+
+
 def exact_eigenvalues(grads: torch.Tensor | NDArray[np.floating], *,
                       device: str | torch.device | None = None) -> NDArray[np.float64]:
     """All ``d`` eigenvalues of D(x), descending, from the dense matrix (exact path).
@@ -242,9 +263,8 @@ def gram_eigenvalues(grads: torch.Tensor | NDArray[np.floating], *,
                      device: str | torch.device | None = None) -> NDArray[np.float64]:
     r"""The ``min(N, d)`` largest eigenvalues of D(x) (eq. 2), descending, dense in float64.
 
-    From the smaller of D and the Gram matrix :math:`\frac1N G_c G_c^\top` of the
-    centred gradients, which have the same non-zero eigenvalues: :math:`O(N d
-    \min(N, d))` work, the cheap exact path for a wide block of D's columns
+    From :func:`compact_diffusion`, the smaller of D and the Gram matrix of the
+    centred gradients: the cheap exact path for a wide block of D's columns
     (the other ``d - N`` eigenvalues are zero).
 
     Parameters
@@ -258,7 +278,7 @@ def gram_eigenvalues(grads: torch.Tensor | NDArray[np.floating], *,
     >>> [round(float(v), 6) + 0.0 for v in gram_eigenvalues(g, device="cpu")]
     [0.666667, 0.0, 0.0]
     """
-    return dense_eigenvalues(_small_gram(from_array(grads, pick(device)))[0])
+    return dense_eigenvalues(compact_diffusion(grads, device=device))
 
 
 def top_eigenvectors(grads: torch.Tensor | NDArray[np.floating], k: int, *,

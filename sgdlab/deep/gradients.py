@@ -33,8 +33,8 @@ from sgdlab import _validation as check
 
 from .device import pick
 
-__all__ = ["BLOCK_ROWS", "CHUNK_BYTES", "HOLD_BYTES", "Gradients", "from_array", "from_model",
-           "per_example_gradients"]
+__all__ = ["BLOCK_ROWS", "CHUNK_BYTES", "HOLD_BYTES", "Gradients", "check_labelled_data",
+           "check_model", "eval_mode", "from_array", "from_model", "per_example_gradients"]
 
 #: Largest (N, d) float32 gradient tensor held at once; beyond it, passes recompute.
 HOLD_BYTES = 3 * 2**30
@@ -47,8 +47,12 @@ _Chunks: TypeAlias = Callable[[], Iterator[torch.Tensor]]
 
 
 @contextmanager
-def _eval_mode(model: nn.Module) -> Iterator[None]:
-    """Put ``model`` in evaluation mode, restoring each module's mode afterwards."""
+def eval_mode(model: nn.Module) -> Iterator[None]:
+    """Context manager: ``model`` in evaluation mode, each module's mode restored afterwards.
+
+    The paper's gradients are taken in evaluation mode (BatchNorm with its running
+    statistics); a caller's training or evaluation mode, module by module, survives.
+    """
     modes = [m.training for m in model.modules()]
     model.eval()
     try:
@@ -58,19 +62,23 @@ def _eval_mode(model: nn.Module) -> Iterator[None]:
             module.training = mode
 
 
-def _check_model(model: nn.Module) -> None:
+def check_model(model: nn.Module) -> None:
+    """Raise ``ValueError`` unless ``model`` is a ``torch.nn.Module`` with trainable parameters."""
     if not isinstance(model, nn.Module):
         raise ValueError(f"model must be a torch.nn.Module, got {type(model).__name__}")
     if not any(p.requires_grad for p in model.parameters()):
         raise ValueError("model has no trainable parameters")
 
 
-def _check_data(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> None:
-    """Validate inputs, and labels against the number of ``model``'s outputs."""
+def check_labelled_data(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> None:
+    """Raise ``ValueError`` unless x holds N >= 2 finite examples with labels y in model's classes.
+
+    The number of classes is that of ``model``'s outputs on the first example.
+    """
     if check.labelled_examples(x, y, None) < 2:
         raise ValueError(f"x must hold N >= 2 examples (D of eq. 2 is a covariance), got {len(x)}")
     param = next(model.parameters())
-    with torch.no_grad(), _eval_mode(model):
+    with torch.no_grad(), eval_mode(model):
         out = model(x[:1].to(device=param.device, dtype=param.dtype))
     classes = out.shape[-1]
     check.labelled_examples(x, y, classes)
@@ -82,7 +90,7 @@ def _activation_floats(model: nn.Module, x0: torch.Tensor) -> int:
     hooks = [m.register_forward_hook(lambda _m, _i, out: sizes.append(out.numel()))
              for m in model.modules() if not list(m.children())]
     try:
-        with torch.no_grad(), _eval_mode(model):
+        with torch.no_grad(), eval_mode(model):
             model(x0)
     finally:
         for hook in hooks:
@@ -93,8 +101,8 @@ def _activation_floats(model: nn.Module, x0: torch.Tensor) -> int:
 def _gradient_chunks(model: nn.Module, x: torch.Tensor, y: torch.Tensor,
                      chunk_size: int | None, device: torch.device) -> tuple[int, _Chunks]:
     """``d`` and a function yielding the per-example gradients chunk by chunk."""
-    _check_model(model)
-    _check_data(model, x, y)
+    check_model(model)
+    check_labelled_data(model, x, y)
     named = dict(model.named_parameters())
     trainable = {k: p.detach().to(device) for k, p in named.items() if p.requires_grad}
     frozen = {k: p.detach().to(device) for k, p in named.items() if not p.requires_grad}
@@ -113,7 +121,7 @@ def _gradient_chunks(model: nn.Module, x: torch.Tensor, y: torch.Tensor,
     per_example_grad = vmap(grad(loss), in_dims=(None, 0, 0))
 
     def chunks() -> Iterator[torch.Tensor]:
-        with _eval_mode(model):
+        with eval_mode(model):
             for start in range(0, x.shape[0], chunk_size):
                 stop = min(start + chunk_size, x.shape[0])
                 grads = per_example_grad(trainable, x[start:stop].to(device),

@@ -11,9 +11,9 @@ of every example its subsets use are computed once, and each subset's spectrum
 is read from rows of them.
 
 The exact route is the cheaper of two matrices with the same non-zero
-eigenvalues: the ``N x N`` Gram matrix :math:`K = \frac1N G_c G_c^\top` when
-``N < d``, the ``d x d`` D itself (:func:`~sgdlab.deep.diffusion.dense_diffusion`)
-otherwise, in float64; :math:`\operatorname{tr} K = \operatorname{tr} D` and
+eigenvalues (:func:`~sgdlab.deep.diffusion.compact_diffusion`): the ``N x N``
+Gram matrix :math:`K = \frac1N G_c G_c^\top` when ``N < d``, the ``d x d`` D
+itself otherwise, in float64; :math:`\operatorname{tr} K = \operatorname{tr} D` and
 :math:`\|K\|_F = \|D\|_F` give the participation ratio
 (:class:`~sgdlab.deep.eigenspectrum.Moments`) without a threshold.
 """
@@ -32,7 +32,7 @@ from sgdlab import _validation as check
 
 from . import data
 from .device import num_threads, pick
-from .diffusion import dense_diffusion
+from .diffusion import compact_diffusion
 from .eigensolvers import dense_eigenvalues
 from .eigenspectrum import Moments, Spectrum
 from .gradients import per_example_gradients
@@ -196,12 +196,7 @@ def subset_spectrum(grads: torch.Tensor, rows: NDArray[np.int64] | None = None
     n, d = chosen.shape
     if n < 2:
         raise ValueError(f"D of eq. (2) needs at least 2 examples, got {n}")
-    if n < d:
-        centred = chosen.to(torch.float64)
-        centred = centred - centred.mean(dim=0)
-        matrix = centred @ centred.T / n
-    else:
-        matrix = dense_diffusion(chosen, device=chosen.device)
+    matrix = compact_diffusion(chosen, device=chosen.device)
     ev = dense_eigenvalues(matrix)
     moments = Moments(float(matrix.trace()), float((matrix**2).sum()), d, n)
     return Spectrum(ev, d, n, "exact", time.perf_counter() - start), moments
